@@ -1,0 +1,16 @@
+// ESM all the way: openid-client 6 and oidc-provider 9 are ESM-only, so the project is too
+// ("type": "module"); jest runs with --experimental-vm-modules and @swc/jest strips types.
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }],
+  },
+  // TypeScript (NodeNext) spells relative imports with .js; jest must find the .ts file.
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/.tools/', '/.data/'],
+  testTimeout: 120_000,
+  maxWorkers: 2,
+};
