@@ -28,6 +28,15 @@ export interface OneRosterClientOptions {
   /** Injected for tests. */
   fetch?: typeof fetch;
   sleep?: (ms: number) => Promise<void>;
+  /** Clock (epoch ms) for OAuth timestamps, token expiry and Retry-After dates. Injected for tests. */
+  now?: () => number;
+  /** Backoff jitter source in [0, 1). Injected for tests. */
+  random?: () => number;
+  /**
+   * Longest Retry-After waited out inside one call (default 120 s); a longer one fails the call
+   * as retryable rate_limited/server so the caller retries later.
+   */
+  maxRetryAfterMs?: number;
 }
 
 export interface PageRequest {
