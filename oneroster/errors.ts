@@ -180,7 +180,7 @@ export function errorForStatus(
       ...common,
       code: 'rate_limited',
       retryable: true,
-      message: `ClassLink rate-limited district ${d} on ${where} (429${reason}): wait and run the sync again later`,
+      message: `ClassLink rate-limited district ${d} on ${where} (429${reason}${waitNote(opts.retryAfterMs)}): wait and run the sync again later`,
     });
   }
   if (status >= 500) {
@@ -188,7 +188,7 @@ export function errorForStatus(
       ...common,
       code: 'server',
       retryable: isRetryableStatus(status),
-      message: `ClassLink's server failed on ${where} for district ${d} (${status}${reason}): retry later; if it persists, check ClassLink's status and the tenant`,
+      message: `ClassLink's server failed on ${where} for district ${d} (${status}${reason}${waitNote(opts.retryAfterMs)}): retry later; if it persists, check ClassLink's status and the tenant`,
     });
   }
   return new OneRosterError({
@@ -197,6 +197,10 @@ export function errorForStatus(
     retryable: false,
     message: `ClassLink rejected the request for ${where} for district ${d} (${status}${reason}): check the filter and paging parameters this server accepts`,
   });
+}
+
+function waitNote(retryAfterMs: number | null | undefined): string {
+  return retryAfterMs == null ? '' : `, asked to wait ${Math.ceil(retryAfterMs / 1000)} s`;
 }
 
 export function timeoutError(ctx: ErrorContext, timeoutMs: number): OneRosterError {

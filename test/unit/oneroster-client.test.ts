@@ -129,6 +129,7 @@ describe('retries', () => {
     const { client: c, calls, delays } = client(() => ({ status: 429, headers: { 'retry-after': '3600' } }), { maxRetryAfterMs: 60_000 });
     const err = await failure(c.getPage('users', { offset: 0 }));
     expect(err).toMatchObject({ code: 'rate_limited', status: 429, retryable: true, retryAfterMs: 3_600_000 });
+    expect(err.message).toContain('asked to wait 3600 s');
     expect(calls).toHaveLength(1);
     expect(delays).toEqual([]);
   });
