@@ -7,6 +7,7 @@ import { RequestAuthenticator, clientCredentials } from './auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ONEROSTER_PREFIX, registerOneRosterRoutes } from './oneroster-routes.js';
 import { SandboxTenant } from './tenant.js';
+import { OIDC_PREFIX, SandboxOidc, type OidcClientConfig } from './oidc.js';
 import type { Faults } from './faults.js';
 import type { SandboxGenerator, Size } from './generator.js';
 
@@ -21,7 +22,17 @@ export interface SandboxOptions {
   clientSecret?: string;
   /** Fastify logging (off by default: tests stay quiet). */
   logger?: boolean;
+  /** Relying parties of the OIDC provider. Default: DEFAULT_OIDC_CLIENT. */
+  oidcClients?: OidcClientConfig[];
+  /** For buildSandboxApp only: the URL the app will be reached at, so the OIDC issuer is known. */
+  publicUrl?: string;
 }
+
+export const DEFAULT_OIDC_CLIENT: OidcClientConfig = {
+  client_id: 'sandbox-sso',
+  client_secret: 'sandbox-sso-secret',
+  redirect_uris: ['http://localhost:3000/sso/dev/callback', 'http://127.0.0.1:3000/sso/dev/callback'],
+};
 
 export const DEFAULT_CLIENT_ID = 'sandbox-client';
 export const DEFAULT_CLIENT_SECRET = 'sandbox-secret';
@@ -30,6 +41,7 @@ export interface SandboxApp {
   app: FastifyInstance;
   tenant: SandboxTenant;
   auth: RequestAuthenticator;
+  oidc: SandboxOidc;
 }
 
 /** The app without listening (for app.inject()). */
@@ -59,8 +71,11 @@ export async function buildSandboxApp(options: SandboxOptions = {}): Promise<San
 
   registerOneRosterRoutes(app, tenant, auth);
   registerAdminRoutes(app, tenant);
+  const oidc = new SandboxOidc(tenant, options.oidcClients ?? [DEFAULT_OIDC_CLIENT]);
+  oidc.register(app);
+  if (options.publicUrl) oidc.attach(options.publicUrl.replace(/\/$/, ''));
   app.get('/health', async () => ({ ok: true }));
-  return { app, tenant, auth };
+  return { app, tenant, auth, oidc };
 }
 
 export interface RunningSandbox {
@@ -70,6 +85,11 @@ export interface RunningSandbox {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
+  /** url + '/oidc'; discovery at oidcIssuer + '/.well-known/openid-configuration'. */
+  oidcIssuer: string;
+  oidcClients: OidcClientConfig[];
+  /** ClassLink-like user-info API (url + '/v2/my/info'). */
+  userInfoUrl: string;
   /** The generator serving right now (changes with advanceNight/rollover). */
   readonly generator: SandboxGenerator;
   tenant: SandboxTenant;
@@ -81,18 +101,22 @@ export interface RunningSandbox {
 }
 
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {
-  const { app, tenant } = await buildSandboxApp(options);
+  const { app, tenant, oidc } = await buildSandboxApp({ ...options, publicUrl: undefined });
   const host = options.host ?? '127.0.0.1';
   await app.listen({ port: options.port ?? 0, host });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('sandbox did not bind a TCP port');
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+  oidc.attach(url);
   return {
     url,
     onerosterBaseUrl: `${url}${ONEROSTER_PREFIX}`,
     tokenUrl: `${url}/oauth/token`,
     clientId: tenant.clientId,
     clientSecret: tenant.clientSecret,
+    oidcIssuer: `${url}${OIDC_PREFIX}`,
+    oidcClients: options.oidcClients ?? [DEFAULT_OIDC_CLIENT],
+    userInfoUrl: `${url}/v2/my/info`,
     get generator() {
       return tenant.generator;
     },
