@@ -1,0 +1,55 @@
+// The Fastify app factory: shared resources arrive as deps and are decorated onto the instance;
+// the server entry (api/main.ts) owns ports, timeouts and shutdown.
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config/index.js';
+import type { Database } from '../db/schema.js';
+import type { SecretBox } from '../db/secrets.js';
+import { bearerAuth } from './auth.js';
+import { HttpError } from './errors.js';
+import { districtRoutes } from './routes/districts.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppDeps {
+  db: Kysely<Database>;
+  temporal: Client;
+  config: Config;
+  secrets: SecretBox;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    deps: AppDeps;
+  }
+}
+
+export async function buildApp(deps: AppDeps, options: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    ajv: { customOptions: { allErrors: true, coerceTypes: false } },
+    // Never log secrets: redact credentials wherever pino would print them.
+  });
+  app.decorate('deps', deps);
+  app.decorateRequest('principal', null);
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown[]; code?: string }, req, reply) => {
+    if (err instanceof HttpError) return reply.code(err.statusCode).send({ error: err.code, message: err.message });
+    if (err.validation) {
+      return reply.code(400).send({ error: 'invalid_request', message: `${err.message}: fix the request and send it again` });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.code?.toLowerCase() ?? 'bad_request', message: err.message });
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send({ error: 'internal', message: 'something went wrong on our side; the error is logged, try again or tell the operators' });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}: see /docs` }));
+
+  await app.register(healthRoutes);
+  await app.register(async (api) => {
+    api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
+    await api.register(districtRoutes);
+  });
+  return app;
+}

@@ -1,0 +1,207 @@
+// Support's district API (DESIGN §6). Messages to the onboarding workflow use the shared
+// definitions from workflows/messages.ts; Temporal's refusals become 409 with the reason.
+import { randomUUID } from 'node:crypto';
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { SyncRun } from '../../db/schema.js';
+import { getDistrict } from '../../roster/districts.js';
+import { getRun, listRuns } from '../../roster/runs.js';
+import {
+  academicYearStartedUpdate,
+  dataApprovedUpdate,
+  DEFAULT_TIMEZONE,
+  ONBOARDING_WORKFLOW_TYPE,
+  onboardingWorkflowId,
+  pauseUpdate,
+  requestChangesUpdate,
+  resumeUpdate,
+  startReviewUpdate,
+  stateQuery,
+  syncNowUpdate,
+} from '../../workflows/messages.js';
+import type { districtOnboarding } from '../../workflows/onboarding.js';
+import { DISTRICT_ID, ONBOARDING_PHASE } from '../../workflows/search-attributes.js';
+import { fromTemporal, HttpError, notFound } from '../errors.js';
+import { AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody, RunParams } from '../schemas.js';
+
+export const districtRoutes: FastifyPluginAsync = async (base) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { db, temporal, config, secrets } = app.deps;
+  const ns = config.temporal.namespace;
+
+  const uiWorkflowUrl = (workflowId: string | null, runId?: string | null) =>
+    workflowId ? `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ''}` : null;
+
+  const handle = (id: string) => temporal.workflow.getHandle(onboardingWorkflowId(id));
+
+  async function requireKnown(id: string) {
+    const district = await getDistrict(db, id);
+    if (!district) throw notFound(`district "${id}"`);
+    return district;
+  }
+
+  /** Runs a Temporal call, translating its errors into HttpErrors. */
+  async function temporalCall<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw fromTemporal(err, id) ?? err;
+    }
+  }
+
+  const actorOf = (req: { principal: { id: string } | null }) => req.principal?.id ?? 'unknown';
+
+  const runView = (run: SyncRun) => ({
+    id: run.id,
+    districtId: run.district_id,
+    kind: run.kind,
+    mode: run.mode,
+    dryRun: run.dry_run,
+    status: run.status,
+    startedAt: new Date(run.started_at).toISOString(),
+    finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : null,
+    reason: run.reason,
+    counts: run.counts,
+    timings: run.timings,
+    progress: run.progress,
+    summary: run.summary,
+    temporal: { workflowId: run.workflow_id, runId: run.temporal_run_id, url: uiWorkflowUrl(run.workflow_id, run.temporal_run_id) },
+  });
+
+  app.post('/api/districts', { schema: { body: RegisterDistrictBody } }, async (req, reply) => {
+    const body = req.body;
+    const timezone = body.timezone ?? DEFAULT_TIMEZONE;
+    if (!isTimeZone(timezone)) throw new HttpError(400, 'bad_timezone', `"${timezone}" is not an IANA time zone (e.g. America/Chicago)`);
+    if (await getDistrict(db, body.id)) throw new HttpError(409, 'already_registered', `district "${body.id}" is already registered`);
+    const auth = body.oneroster?.auth;
+    await db
+      .insertInto('districts')
+      .values({
+        id: body.id,
+        name: body.name,
+        timezone,
+        oneroster_base_url: body.oneroster?.baseUrl ?? null,
+        oneroster_auth_kind: auth?.kind ?? null,
+        oneroster_client_id: auth && auth.kind !== 'bearer' ? auth.clientId : null,
+        oneroster_secret_enc: auth ? secrets.seal(auth.kind === 'bearer' ? auth.token : auth.clientSecret) : null,
+        oneroster_token_url: auth?.kind === 'oauth2' ? (auth.tokenUrl ?? null) : null,
+        oneroster_signature_method: auth?.kind === 'oauth1' ? (auth.signatureMethod ?? 'HMAC-SHA256') : null,
+        sso_issuer: body.sso?.issuer ?? null,
+        sso_client_id: body.sso?.clientId ?? null,
+        sso_secret_enc: body.sso ? secrets.seal(body.sso.clientSecret) : null,
+        settings: JSON.stringify(body.oneroster?.pageSize ? { pageSize: body.oneroster.pageSize } : {}),
+      })
+      .execute();
+    try {
+      await temporal.workflow.start<typeof districtOnboarding>(ONBOARDING_WORKFLOW_TYPE, {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: onboardingWorkflowId(body.id),
+        args: [{ districtId: body.id, districtName: body.name, timezone }],
+        memo: { districtName: body.name },
+        typedSearchAttributes: [
+          { key: DISTRICT_ID, value: body.id },
+          { key: ONBOARDING_PHASE, value: 'registered' },
+        ],
+      });
+    } catch (err) {
+      // Keep the two stores consistent: a district without its workflow is not registered.
+      await db.deleteFrom('districts').where('id', '=', body.id).execute();
+      throw fromTemporal(err, body.id) ?? err;
+    }
+    await db.insertInto('audit_events').values({ district_id: body.id, actor: actorOf(req), action: 'district registered', note: null, details: '{}' }).execute();
+    return reply.code(201).send({ id: body.id, name: body.name, timezone, phase: 'registered', workflowId: onboardingWorkflowId(body.id) });
+  });
+
+  app.get('/api/districts', async () => {
+    const districts = await db.selectFrom('districts').select(['id', 'name', 'timezone']).orderBy('name').execute();
+    const lastRuns = await db
+      .selectFrom('sync_runs')
+      .distinctOn('district_id')
+      .selectAll()
+      .orderBy('district_id')
+      .orderBy('started_at', 'desc')
+      .execute();
+    const items = await Promise.all(
+      districts.map(async (d) => {
+        const state = await handle(d.id).query(stateQuery).catch(() => null);
+        const last = lastRuns.find((r) => r.district_id === d.id);
+        return { ...d, phase: state?.phase ?? 'unknown', lastRun: last ? runView(last) : null };
+      }),
+    );
+    return { districts: items };
+  });
+
+  app.get('/api/districts/:id', { schema: { params: DistrictIdParams } }, async (req) => {
+    const district = await requireKnown(req.params.id);
+    const state = await temporalCall(district.id, () => handle(district.id).query(stateQuery));
+    const [last] = await listRuns(db, district.id, 1);
+    const audit = await db.selectFrom('audit_events').selectAll().where('district_id', '=', district.id).orderBy('at', 'desc').limit(100).execute();
+    return {
+      id: district.id,
+      name: district.name,
+      oneroster: { baseUrl: district.oneroster_base_url, authKind: district.oneroster_auth_kind, clientId: district.oneroster_client_id },
+      sso: { configured: Boolean(district.sso_issuer), issuer: district.sso_issuer },
+      ...state,
+      lastRunRecord: last ? runView(last) : null,
+      auditEvents: audit.map((a) => ({ at: new Date(a.at).toISOString(), actor: a.actor, action: a.action, note: a.note })),
+      temporalUiUrl: uiWorkflowUrl(onboardingWorkflowId(district.id)),
+    };
+  });
+
+  // Messages that need a verdict go through Updates, so a refusal comes back here as a 409.
+  const message = (path: string, action: string, send: (id: string, actor: string, body: Record<string, unknown>) => Promise<unknown>) =>
+    app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: path === 'academic-year' ? AcademicYearBody : NoteBody } }, async (req) => {
+      const { id } = req.params;
+      await requireKnown(id);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const result = await temporalCall(id, () => send(id, actorOf(req), body));
+      await db.insertInto('audit_events').values({ district_id: id, actor: actorOf(req), action, note: (body.note as string) ?? null, details: JSON.stringify(path === 'academic-year' ? body : {}) }).execute();
+      return result;
+    });
+
+  message('approve', 'data approved', (id, actor, b) => handle(id).executeUpdate(dataApprovedUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('request-changes', 'changes requested', (id, actor, b) => handle(id).executeUpdate(requestChangesUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('pause', 'sync paused', (id, actor, b) => handle(id).executeUpdate(pauseUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('resume', 'sync resumed', (id, actor, b) => handle(id).executeUpdate(resumeUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('academic-year', 'academic year started', (id, actor, b) =>
+    handle(id).executeUpdate(academicYearStartedUpdate, {
+      args: [{ actor, note: b.note as string | undefined, schoolYear: String(b.schoolYear), startDate: String(b.startDate), endDate: String(b.endDate) }],
+    }),
+  );
+
+  const startRun = (path: 'review' | 'sync-now') =>
+    app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: NoteBody } }, async (req, reply) => {
+      const { id } = req.params;
+      await requireKnown(id);
+      const runId = randomUUID();
+      const args = [{ actor: actorOf(req), note: req.body?.note, runId }] as const;
+      const result = await temporalCall(id, () =>
+        path === 'review' ? handle(id).executeUpdate(startReviewUpdate, { args: [...args] }) : handle(id).executeUpdate(syncNowUpdate, { args: [...args] }),
+      );
+      await db.insertInto('audit_events').values({ district_id: id, actor: actorOf(req), action: path === 'review' ? 'review started' : 'sync started', note: req.body?.note ?? null, details: JSON.stringify({ runId }) }).execute();
+      return reply.code(202).send({ runId: result.runId, statusUrl: `/api/districts/${id}/runs/${result.runId}` });
+    });
+  startRun('review');
+  startRun('sync-now');
+
+  app.get('/api/districts/:id/runs', { schema: { params: DistrictIdParams } }, async (req) => {
+    await requireKnown(req.params.id);
+    return { runs: (await listRuns(db, req.params.id)).map(runView) };
+  });
+
+  app.get('/api/districts/:id/runs/:runId', { schema: { params: RunParams } }, async (req) => {
+    const run = await getRun(db, req.params.runId);
+    if (!run || run.district_id !== req.params.id) throw notFound(`run "${req.params.runId}" of district "${req.params.id}"`);
+    const issues = await db.selectFrom('run_issues').select(['entity', 'sourced_id', 'rule', 'severity', 'message']).where('run_id', '=', run.id).orderBy('id').limit(500).execute();
+    return { ...runView(run), issues };
+  });
+};
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,57 @@
+// Request/response schemas shared by the routes (and, via @fastify/swagger, the OpenAPI document).
+import { Type, type Static } from '@sinclair/typebox';
+
+export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() }, { $id: 'Error' });
+
+export const DistrictIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'district id: lowercase letters, digits and dashes' }) });
+export const RunParams = Type.Object({
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+  runId: Type.String({ minLength: 1, maxLength: 100 }),
+});
+
+export const OneRosterAuthBody = Type.Union([
+  Type.Object({ kind: Type.Literal('oauth2'), clientId: Type.String({ minLength: 1 }), clientSecret: Type.String({ minLength: 1 }), tokenUrl: Type.Optional(Type.String({ format: 'uri' })) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('oauth1'), clientId: Type.String({ minLength: 1 }), clientSecret: Type.String({ minLength: 1 }), signatureMethod: Type.Optional(Type.Union([Type.Literal('HMAC-SHA256'), Type.Literal('HMAC-SHA1')])) }, { additionalProperties: false }),
+  Type.Object({ kind: Type.Literal('bearer'), token: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+]);
+
+export const RegisterDistrictBody = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'lowercase letters, digits and dashes, e.g. "springfield-isd"' }),
+    name: Type.String({ minLength: 1, maxLength: 200 }),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'IANA time zone, default America/Chicago' })),
+    oneroster: Type.Optional(Type.Object({ baseUrl: Type.String({ format: 'uri' }), auth: OneRosterAuthBody, pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 10000 })) }, { additionalProperties: false })),
+    sso: Type.Optional(Type.Object({ issuer: Type.String({ format: 'uri' }), clientId: Type.String({ minLength: 1 }), clientSecret: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+);
+export type RegisterDistrict = Static<typeof RegisterDistrictBody>;
+
+export const NoteBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+export const AcademicYearBody = Type.Object(
+  {
+    schoolYear: Type.String({ pattern: '^\\d{4}(-\\d{4})?$', description: 'e.g. 2027 or 2026-2027' }),
+    startDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'first day, YYYY-MM-DD' }),
+    endDate: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'last day, YYYY-MM-DD' }),
+    note: Type.Optional(Type.String({ maxLength: 2000 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Counts = Type.Record(Type.String(), Type.Unknown());
+export const RunBody = Type.Object({
+  id: Type.String(),
+  districtId: Type.String(),
+  kind: Type.String(),
+  mode: Type.String(),
+  dryRun: Type.Boolean(),
+  status: Type.String(),
+  startedAt: Type.String(),
+  finishedAt: Type.Union([Type.String(), Type.Null()]),
+  reason: Type.Union([Type.String(), Type.Null()]),
+  counts: Counts,
+  timings: Counts,
+  progress: Counts,
+  summary: Counts,
+  temporal: Type.Object({ workflowId: Type.Union([Type.String(), Type.Null()]), runId: Type.Union([Type.String(), Type.Null()]), url: Type.Union([Type.String(), Type.Null()]) }),
+});

@@ -1,0 +1,90 @@
+// The one place that reads the environment. Everything else receives a plain, validated Config.
+import { randomBytes } from 'node:crypto';
+import { readTemporalToolPaths } from './tools.js';
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  /** Unset: the dev launcher and tests start embedded Postgres and fill this in. */
+  databaseUrl: string | null;
+  embeddedPostgres: { dataDir: string; port: number };
+  temporal: {
+    /** Unset: the dev launcher starts the Temporal dev server from the installed CLI. */
+    address: string | null;
+    namespace: string;
+    taskQueue: string;
+    uiPort: number;
+    /** Base URL of the Temporal Web UI, used to link runs from the API. */
+    uiUrl: string;
+    tls: boolean;
+    apiKey: string | null;
+  };
+  api: { host: string; port: number; publicUrl: string };
+  /** Bearer token for support automation; generated (and printed) in dev when unset. */
+  supportApiToken: string;
+  supportApiTokenGenerated: boolean;
+  /** Key for encrypting tenant secrets at rest (32 bytes, base64 or hex). */
+  secretsKey: Buffer;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number (0-65535), got "${raw}"`);
+  return n;
+}
+
+function secretsKey(env: Env, isProd: boolean): Buffer {
+  const raw = env.SECRETS_KEY;
+  if (!raw) {
+    if (isProd) throw new ConfigError('SECRETS_KEY is required in production: 32 random bytes as hex or base64 (e.g. `openssl rand -hex 32`)');
+    // Dev/test: a fixed, well-known key, so data written by one run can be read by the next.
+    return Buffer.alloc(32, 7);
+  }
+  const buf = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (buf.length !== 32) throw new ConfigError('SECRETS_KEY must decode to exactly 32 bytes (hex or base64)');
+  return buf;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const mode = env.NODE_ENV === 'production' ? 'production' : env.NODE_ENV === 'test' ? 'test' : 'development';
+  const isProd = mode === 'production';
+  const apiPort = int(env, 'PORT', 3000);
+  const uiPort = int(env, 'TEMPORAL_UI_PORT', 8233);
+  const host = env.HOST ?? (isProd ? '0.0.0.0' : '127.0.0.1');
+  let token = env.SUPPORT_API_TOKEN ?? '';
+  const generated = !token;
+  if (!token) {
+    if (isProd) throw new ConfigError('SUPPORT_API_TOKEN is required in production');
+    token = randomBytes(24).toString('base64url');
+  }
+  if (token.length < 16) throw new ConfigError('SUPPORT_API_TOKEN must be at least 16 characters');
+  return {
+    env: mode,
+    databaseUrl: env.DATABASE_URL || null,
+    embeddedPostgres: { dataDir: env.EMBEDDED_PG_DIR ?? '.data/postgres', port: int(env, 'EMBEDDED_PG_PORT', 5433) },
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || null,
+      namespace: env.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'classlink-sync',
+      uiPort,
+      uiUrl: (env.TEMPORAL_UI_URL ?? `http://localhost:${uiPort}`).replace(/\/$/, ''),
+      tls: env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_API_KEY),
+      apiKey: env.TEMPORAL_API_KEY || null,
+    },
+    api: { host, port: apiPort, publicUrl: (env.PUBLIC_URL ?? `http://localhost:${apiPort}`).replace(/\/$/, '') },
+    supportApiToken: token,
+    supportApiTokenGenerated: generated,
+    secretsKey: secretsKey(env, isProd),
+    logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'warn' : 'info'),
+  };
+}
+
+export { readTemporalToolPaths };

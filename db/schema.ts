@@ -1,0 +1,133 @@
+// Kysely table interfaces; one Database type for the whole app.
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A timestamp the database fills in (default now()). */
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null, Date | string | null>;
+type Json<T> = ColumnType<T, string, string>;
+
+export interface DistrictsTable {
+  id: string;
+  name: string;
+  timezone: string;
+  oneroster_base_url: string | null;
+  /** 'oauth1' | 'oauth2' | 'bearer' */
+  oneroster_auth_kind: string | null;
+  oneroster_client_id: string | null;
+  /** AES-256-GCM ciphertext (see db/secrets.ts); never returned by the API. */
+  oneroster_secret_enc: string | null;
+  oneroster_token_url: string | null;
+  oneroster_signature_method: string | null;
+  sso_issuer: string | null;
+  sso_client_id: string | null;
+  sso_secret_enc: string | null;
+  /** Per-district knobs: removal threshold, page size, full-sync weekday... */
+  settings: Json<Record<string, unknown>>;
+  created_at: GeneratedTimestamp;
+  updated_at: GeneratedTimestamp;
+}
+
+export type RunKind = 'review' | 'nightly' | 'manual';
+export type RunStatus = 'running' | 'succeeded' | 'held' | 'failed' | 'discarded';
+
+export interface SyncRunsTable {
+  id: string;
+  district_id: string;
+  kind: RunKind;
+  /** 'full' | 'delta' */
+  mode: string;
+  dry_run: boolean;
+  status: RunStatus;
+  workflow_id: string | null;
+  temporal_run_id: string | null;
+  started_at: GeneratedTimestamp;
+  finished_at: NullableTimestamp;
+  /** {collection: {fetched, inserted, updated, unchanged, deleted, quarantined}} */
+  counts: Json<Record<string, unknown>>;
+  /** {fetch_ms, validate_ms, apply_ms} */
+  timings: Json<Record<string, unknown>>;
+  /** {phase, collection, pagesDone, pagesTotal, recordsDone} while running */
+  progress: Json<Record<string, unknown>>;
+  /** Why a run is held, or why it failed, in words for support. */
+  reason: string | null;
+  /** Per rule counts, samples, what a review would change. */
+  summary: Json<Record<string, unknown>>;
+  delta_since: NullableTimestamp;
+}
+
+export interface RunIssuesTable {
+  id: Generated<string>;
+  run_id: string;
+  district_id: string;
+  entity: string;
+  sourced_id: string | null;
+  rule: string;
+  /** 'error' quarantines the record; 'warning' applies it but must be seen. */
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface AuditEventsTable {
+  id: Generated<string>;
+  district_id: string;
+  at: GeneratedTimestamp;
+  actor: string;
+  action: string;
+  note: string | null;
+  details: Json<Record<string, unknown>>;
+}
+
+/** Columns shared by the six live roster tables. */
+export interface LiveRowBase {
+  district_id: string;
+  sourced_id: string;
+  status: string;
+  date_last_modified: NullableTimestamp;
+  data: Json<Record<string, unknown>>;
+  content_hash: string;
+  first_seen_at: GeneratedTimestamp;
+  last_seen_at: GeneratedTimestamp;
+  deleted_at: NullableTimestamp;
+}
+
+export interface StagingRecordsTable {
+  run_id: string;
+  entity: string;
+  page_offset: number;
+  ordinal: number;
+  sourced_id: string | null;
+  data: Json<Record<string, unknown>>;
+  quarantine_rule: string | null;
+}
+
+export interface StagingPagesTable {
+  run_id: string;
+  entity: string;
+  page_offset: number;
+  record_count: number;
+  total_count: number | null;
+}
+
+export interface Database {
+  districts: DistrictsTable;
+  sync_runs: SyncRunsTable;
+  run_issues: RunIssuesTable;
+  audit_events: AuditEventsTable;
+  orgs: LiveRowBase;
+  academic_sessions: LiveRowBase;
+  courses: LiveRowBase;
+  classes: LiveRowBase;
+  users: LiveRowBase;
+  enrollments: LiveRowBase;
+  staging_records: StagingRecordsTable;
+  staging_pages: StagingPagesTable;
+}
+
+export type LiveTable = 'orgs' | 'academic_sessions' | 'courses' | 'classes' | 'users' | 'enrollments';
+export type District = Selectable<DistrictsTable>;
+export type NewDistrict = Insertable<DistrictsTable>;
+export type DistrictUpdate = Updateable<DistrictsTable>;
+export type SyncRun = Selectable<SyncRunsTable>;
+export type RunIssue = Selectable<RunIssuesTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;

@@ -1,0 +1,18 @@
+// How OneRoster collections map onto our live tables.
+import type { Collection } from '../oneroster/types.js';
+import type { LiveTable } from '../db/schema.js';
+
+export const LIVE_TABLE: Record<Collection, LiveTable> = {
+  orgs: 'orgs',
+  academicSessions: 'academic_sessions',
+  courses: 'courses',
+  classes: 'classes',
+  users: 'users',
+  enrollments: 'enrollments',
+};
+
+export type EntityCounts = { fetched: number; inserted: number; updated: number; unchanged: number; deleted: number; quarantined: number };
+
+export function emptyCounts(): EntityCounts {
+  return { fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
+}

@@ -1,0 +1,37 @@
+// Builds the worker from injected parts; used by worker/main.ts, the dev launcher and the tests.
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import { createActivities } from '../activities/index.js';
+import type { Database } from '../db/schema.js';
+import type { SecretBox } from '../db/secrets.js';
+import { createOneRosterClient } from '../oneroster/client.js';
+import { oneRosterConnection } from '../roster/districts.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface WorkerParts {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Kysely<Database>;
+  secrets: SecretBox;
+  /** Production loads a prebuilt bundle; dev and tests bundle from source. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
+  const activities = createActivities({
+    db: parts.db,
+    oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
+  });
+  return Worker.create({
+    connection: parts.connection,
+    namespace: parts.namespace,
+    taskQueue: parts.taskQueue,
+    activities,
+    ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath }),
+    maxConcurrentActivityTaskExecutions: parts.maxConcurrentActivityTaskExecutions ?? 20,
+  });
+}

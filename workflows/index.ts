@@ -1,0 +1,3 @@
+// Workflow bundle entry: deterministic code only.
+export { districtOnboarding } from './onboarding.js';
+export { nightlySync, syncRun } from './sync.js';

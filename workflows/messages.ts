@@ -1,0 +1,118 @@
+// The contract of the DistrictOnboarding / NightlySync family: ids, payload types and message
+// definitions, imported by the workflows, the API and the tests alike. Payloads carry ids and
+// counts only, never roster data.
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export const TASK_QUEUE = 'classlink-sync';
+/** Workflow type names (the exported function names in workflows/index.ts). */
+export const ONBOARDING_WORKFLOW_TYPE = 'districtOnboarding';
+
+const ONBOARDING_PREFIX = 'district/';
+
+export function onboardingWorkflowId(districtId: string): string {
+  return `${ONBOARDING_PREFIX}${districtId}`;
+}
+
+/** Inverse of onboardingWorkflowId; null for ids that are not an onboarding workflow's. */
+export function districtIdFromWorkflowId(workflowId: string): string | null {
+  if (!workflowId.startsWith(ONBOARDING_PREFIX)) return null;
+  const rest = workflowId.slice(ONBOARDING_PREFIX.length);
+  return rest && !rest.includes('/') ? rest : null;
+}
+
+export function nightlyWorkflowId(districtId: string): string {
+  return `${onboardingWorkflowId(districtId)}/nightly`;
+}
+
+export function oneOffRunWorkflowId(districtId: string, kind: 'review' | 'manual', runId: string): string {
+  return `${onboardingWorkflowId(districtId)}/${kind}/${runId}`;
+}
+
+/** District ids become workflow ids and URL segments: keep them boring. */
+export const DISTRICT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+export const DEFAULT_TIMEZONE = 'America/Chicago';
+
+export type Phase = 'registered' | 'in_review' | 'needs_changes' | 'awaiting_year_start' | 'syncing' | 'paused';
+
+export type RunKind = 'review' | 'nightly' | 'manual';
+export type RunStatus = 'running' | 'succeeded' | 'held' | 'failed' | 'discarded';
+
+/** What a finished sync run reports back to its parent: ids, counts and verdicts only. */
+export interface RunSummary {
+  runId: string;
+  kind: RunKind;
+  status: RunStatus;
+  /** Records that would block approval (quarantined with an error) in a review. */
+  blockingErrors: number;
+  warnings: number;
+  /** Total records applied/fetched across collections. */
+  recordsFetched: number;
+  reason?: string;
+  finishedAt: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  note?: string;
+}
+
+export interface AcademicYear {
+  schoolYear: string;
+  startDate: string;
+  endDate: string;
+}
+
+export interface OnboardingInput {
+  districtId: string;
+  districtName: string;
+  timezone?: string;
+  /** Carried across continue-as-new. */
+  state?: OnboardingState;
+}
+
+export interface OnboardingState {
+  districtId: string;
+  districtName: string;
+  timezone: string;
+  phase: Phase;
+  pausedReason: string | null;
+  review: { runId: string; status: RunStatus | 'running'; summary?: RunSummary } | null;
+  approval: { by: string; at: string; note?: string } | null;
+  academicYear: AcademicYear | null;
+  nightly: { workflowId: string; cronSchedule: string; running: boolean };
+  activeRun: { runId: string; kind: RunKind; workflowId: string } | null;
+  lastRun: RunSummary | null;
+  audit: AuditEntry[];
+}
+
+export interface Actor {
+  actor: string;
+  note?: string;
+}
+
+export interface StartRunArgs extends Actor {
+  /** Chosen by the caller so it can answer 202 {runId} at once. */
+  runId: string;
+}
+
+export interface SyncWorkflowInput {
+  districtId: string;
+  kind: RunKind;
+  /** One-off runs get theirs from the caller; cron runs make one per firing. */
+  runId?: string;
+  dryRun: boolean;
+}
+
+export const stateQuery = defineQuery<OnboardingState>('state');
+export const startReviewUpdate = defineUpdate<{ runId: string }, [StartRunArgs]>('startReview');
+export const dataApprovedUpdate = defineUpdate<OnboardingState, [Actor]>('dataApproved');
+export const requestChangesUpdate = defineUpdate<OnboardingState, [Actor]>('requestChanges');
+export const academicYearStartedUpdate = defineUpdate<OnboardingState, [AcademicYear & Actor]>('academicYearStarted');
+export const syncNowUpdate = defineUpdate<{ runId: string }, [StartRunArgs]>('syncNow');
+export const pauseUpdate = defineUpdate<OnboardingState, [Actor]>('pause');
+export const resumeUpdate = defineUpdate<OnboardingState, [Actor]>('resume');
+/** Sent by a child sync run when it finishes, so the parent's state shows it without polling. */
+export const runFinishedSignal = defineSignal<[RunSummary]>('runFinished');
