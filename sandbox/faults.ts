@@ -24,7 +24,7 @@ export interface Faults {
   wrongTotalCount?: { collection: SandboxCollection; delta: number };
   /** Every request 401, the token endpoint included. */
   authFailure?: boolean;
-  /** After this many more OneRoster requests, every credential is refused (401) until cleared. */
+  /** After this many more OneRoster requests, every OneRoster request is refused (401) until cleared; the token endpoint still issues tokens, which do not help. */
   revokeAuthAfterRequests?: number;
   /** users (and the teachers/students views) come back empty. */
   emptyUsers?: boolean;

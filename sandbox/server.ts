@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import { RequestAuthenticator, clientCredentials } from './auth.js';
+import { registerGzip } from './compression.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ONEROSTER_PREFIX, registerOneRosterRoutes } from './oneroster-routes.js';
 import { SandboxTenant } from './tenant.js';
@@ -60,6 +61,8 @@ export async function buildSandboxApp(options: SandboxOptions = {}): Promise<San
   app.post('/oauth/token', async (req, reply) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     const creds = clientCredentials(req);
+    // revokeAuthAfterRequests deliberately leaves this endpoint alone (tokens are issued, then refused
+    // on use), so a client sees the 401 on the page it reached; authFailure refuses here too.
     if (tenant.faults.authFailure || !creds || !auth.checkClient(creds)) {
       return reply.code(401).header('www-authenticate', 'Basic realm="oauth"').send({ error: 'invalid_client', error_description: 'client authentication failed' });
     }
@@ -69,6 +72,7 @@ export async function buildSandboxApp(options: SandboxOptions = {}): Promise<San
     return reply.header('cache-control', 'no-store').send(auth.tokens.issue());
   });
 
+  registerGzip(app, ONEROSTER_PREFIX);
   registerOneRosterRoutes(app, tenant, auth);
   registerAdminRoutes(app, tenant);
   const oidc = new SandboxOidc(tenant, options.oidcClients ?? [DEFAULT_OIDC_CLIENT]);

@@ -135,6 +135,9 @@ describe('injected failures', () => {
     expect((await get('/orgs')).status).toBe(401);
     token = await newToken(); // a fresh token does not help
     expect((await get('/orgs')).status).toBe(401);
+    sandbox.clearFaults();
+    token = await newToken();
+    expect((await get('/orgs')).status).toBe(200);
   });
 });
 

@@ -104,6 +104,16 @@ describe('sandbox OneRoster routes', () => {
     expect(new Set(seen).size).toBe(total);
   });
 
+  test('large pages are gzipped when the client accepts it, plain otherwise', async () => {
+    const url = `${sandbox.onerosterBaseUrl}/users?limit=200`;
+    const zipped = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'gzip' } });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(((await zipped.json()) as { users: unknown[] }).users).toHaveLength(200); // fetch inflates it
+    const plain = await fetch(url, { headers: { authorization: `Bearer ${token}`, 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(((await plain.json()) as { users: unknown[] }).users).toHaveLength(200);
+  });
+
   test('default limit is 100 and limit is capped at 10000', async () => {
     const res = await get(`${BASE}/enrollments`);
     expect(res.json().enrollments).toHaveLength(100);
