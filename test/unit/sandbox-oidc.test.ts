@@ -16,21 +16,25 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
+/** Just enough of a browser: cookies honour their Path, as a real one would. */
 class Browser {
-  private readonly cookies = new Map<string, string>();
+  private readonly cookies = new Map<string, { value: string; path: string }>();
 
   async go(url: string, init: RequestInit = {}): Promise<Response> {
+    const target = new URL(url, sandbox.url);
     const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(new URL(url, sandbox.url), { ...init, headers, redirect: 'manual' });
+    const send = [...this.cookies].filter(([, c]) => target.pathname === c.path || target.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`));
+    if (send.length) headers.set('cookie', send.map(([k, c]) => `${k}=${c.value}`).join('; '));
+    const res = await fetch(target, { ...init, headers, redirect: 'manual' });
     for (const line of res.headers.getSetCookie()) {
-      const [pair, ...attrs] = line.split(';');
+      const [pair, ...attrs] = line.split(';').map((x) => x.trim());
       const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      const expired = attrs.some((a) => /^\s*expires=/i.test(a) && Date.parse(a.split('=')[1]) < Date.now());
-      if (!value || expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      const attr = (n: string) => attrs.find((a) => a.toLowerCase().startsWith(`${n}=`))?.slice(n.length + 1);
+      const expires = attr('expires');
+      if (!value || (expires && Date.parse(expires) < Date.now())) this.cookies.delete(name);
+      else this.cookies.set(name, { value, path: attr('path') ?? '/' });
     }
     return res;
   }
