@@ -10,6 +10,7 @@ import { bearerAuth } from './auth.js';
 import { HttpError } from './errors.js';
 import { districtRoutes } from './routes/districts.js';
 import { healthRoutes } from './routes/health.js';
+import { runRoutes } from './routes/runs.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -50,6 +51,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
     await api.register(districtRoutes);
+    await api.register(runRoutes);
   });
   return app;
 }

@@ -73,7 +73,9 @@ export function registerOneRosterRoutes(app: FastifyInstance, tenant: SandboxTen
               massDropped(collection === 'users' ? (r.sourcedId as string) : (r.user as { sourcedId: string }).sourcedId, percent),
           };
         }
-        let { total, records } = tenant.engine.run(view, offset, limit, options);
+        const result = tenant.engine.run(view, offset, limit, options);
+        let total = result.total;
+        const records = result.records;
         let body: Record<string, unknown>[] = records as unknown as Record<string, unknown>[];
 
         if (faults.emptyUsers && collection === 'users') {

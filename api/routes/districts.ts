@@ -3,9 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { SyncRun } from '../../db/schema.js';
 import { getDistrict } from '../../roster/districts.js';
-import { getRun, listRuns } from '../../roster/runs.js';
+import { listRuns } from '../../roster/runs.js';
 import {
   academicYearStartedUpdate,
   dataApprovedUpdate,
@@ -22,15 +21,15 @@ import {
 import type { districtOnboarding } from '../../workflows/onboarding.js';
 import { DISTRICT_ID, ONBOARDING_PHASE } from '../../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from '../errors.js';
-import { AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody, RunParams } from '../schemas.js';
+import { runViewer, temporalUiLink } from '../views.js';
+import { AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody } from '../schemas.js';
 
 export const districtRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { db, temporal, config, secrets } = app.deps;
-  const ns = config.temporal.namespace;
 
-  const uiWorkflowUrl = (workflowId: string | null, runId?: string | null) =>
-    workflowId ? `${config.temporal.uiUrl}/namespaces/${encodeURIComponent(ns)}/workflows/${encodeURIComponent(workflowId)}${runId ? `/${runId}/history` : ''}` : null;
+  const uiWorkflowUrl = temporalUiLink(config);
+  const runView = runViewer(config);
 
   const handle = (id: string) => temporal.workflow.getHandle(onboardingWorkflowId(id));
 
@@ -51,22 +50,6 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
 
   const actorOf = (req: { principal: { id: string } | null }) => req.principal?.id ?? 'unknown';
 
-  const runView = (run: SyncRun) => ({
-    id: run.id,
-    districtId: run.district_id,
-    kind: run.kind,
-    mode: run.mode,
-    dryRun: run.dry_run,
-    status: run.status,
-    startedAt: new Date(run.started_at).toISOString(),
-    finishedAt: run.finished_at ? new Date(run.finished_at).toISOString() : null,
-    reason: run.reason,
-    counts: run.counts,
-    timings: run.timings,
-    progress: run.progress,
-    summary: run.summary,
-    temporal: { workflowId: run.workflow_id, runId: run.temporal_run_id, url: uiWorkflowUrl(run.workflow_id, run.temporal_run_id) },
-  });
 
   app.post('/api/districts', { schema: { body: RegisterDistrictBody } }, async (req, reply) => {
     const body = req.body;
@@ -184,17 +167,6 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
   startRun('review');
   startRun('sync-now');
 
-  app.get('/api/districts/:id/runs', { schema: { params: DistrictIdParams } }, async (req) => {
-    await requireKnown(req.params.id);
-    return { runs: (await listRuns(db, req.params.id)).map(runView) };
-  });
-
-  app.get('/api/districts/:id/runs/:runId', { schema: { params: RunParams } }, async (req) => {
-    const run = await getRun(db, req.params.runId);
-    if (!run || run.district_id !== req.params.id) throw notFound(`run "${req.params.runId}" of district "${req.params.id}"`);
-    const issues = await db.selectFrom('run_issues').select(['entity', 'sourced_id', 'rule', 'severity', 'message']).where('run_id', '=', run.id).orderBy('id').limit(500).execute();
-    return { ...runView(run), issues };
-  });
 };
 
 function isTimeZone(tz: string): boolean {

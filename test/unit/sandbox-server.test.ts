@@ -11,7 +11,7 @@ let token: string;
 interface Res {
   statusCode: number;
   headers: Record<string, string>;
-  json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json(): any;  
 }
 
 /** A tiny inject()-like helper over fetch. */
