@@ -25,6 +25,9 @@ export interface Config {
   /** Key for encrypting tenant secrets at rest (32 bytes, base64 or hex). */
   secretsKey: Buffer;
   logLevel: string;
+  /** SMTP server for invites and notifications, e.g. smtp://127.0.0.1:2525; the dev launcher starts a catcher. */
+  smtpUrl: string | null;
+  mailFrom: string;
 }
 
 export class ConfigError extends Error {
@@ -84,6 +87,8 @@ export function loadConfig(env: Env = process.env): Config {
     supportApiTokenGenerated: generated,
     secretsKey: secretsKey(env, isProd),
     logLevel: env.LOG_LEVEL ?? (mode === 'test' ? 'warn' : 'info'),
+    smtpUrl: env.SMTP_URL || null,
+    mailFrom: env.MAIL_FROM ?? 'Gradient <no-reply@gradient.local>',
   };
 }
 
