@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import { bearerAuth } from './auth.js';
 import { HttpError } from './errors.js';
+import { connectionRoutes } from './routes/connection.js';
 import { districtRoutes } from './routes/districts.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
@@ -52,6 +53,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
     api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
     await api.register(districtRoutes);
     await api.register(runRoutes);
+    await api.register(connectionRoutes);
   });
   return app;
 }

@@ -22,6 +22,7 @@ import type { districtOnboarding } from '../../workflows/onboarding.js';
 import { DISTRICT_ID, ONBOARDING_PHASE } from '../../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from '../errors.js';
 import { runViewer, temporalUiLink } from '../views.js';
+import { checkTenant } from '../tenant-check.js';
 import { AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody } from '../schemas.js';
 
 export const districtRoutes: FastifyPluginAsync = async (base) => {
@@ -57,6 +58,12 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
     if (!isTimeZone(timezone)) throw new HttpError(400, 'bad_timezone', `"${timezone}" is not an IANA time zone (e.g. America/Chicago)`);
     if (await getDistrict(db, body.id)) throw new HttpError(409, 'already_registered', `district "${body.id}" is already registered`);
     const auth = body.oneroster?.auth;
+    if (body.oneroster) {
+      const check = await checkTenant(body.id, body.oneroster);
+      if (!check.auth.ok) {
+        throw new HttpError(422, 'tenant_rejected', `ClassLink did not accept the connection, so the district was not registered: ${check.auth.error ?? 'authentication failed'}`);
+      }
+    }
     await db
       .insertInto('districts')
       .values({
