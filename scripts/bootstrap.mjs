@@ -41,7 +41,7 @@ function ensureNodeModules() {
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === want) return;
   say('installing npm dependencies (npm ci)…');
   try {
-    run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    run('npm', existsSync(lock) ? ['ci', '--no-audit', '--no-fund', '--loglevel=error'] : ['install', '--no-audit', '--no-fund', '--loglevel=error'], { stdio: ['ignore', 'inherit', 'inherit'] });
   } catch (err) {
     fail('npm dependencies', err, 'check that the npm registry is reachable, then run `npm ci` by hand to see the full error');
   }
