@@ -176,15 +176,18 @@ function explain(err: unknown): SsoLoginError {
   if (err instanceof client.ResponseBodyError) {
     return new SsoLoginError(`token_${err.error}`, `ClassLink refused the sign-in code (${err.error}): it may have been used already or expired. Start the sign-in again.`);
   }
-  const e = err as Error & { code?: string; cause?: { claim?: string } };
-  const message = e.message ?? String(err);
-  // oauth4webapi names the failed claim in the cause; the message is the fallback.
-  const claim = e.cause?.claim ?? /"(\w+)" (?:\(\w[\w ]*\) )?claim/.exec(message)?.[1];
+  // openid-client wraps oauth4webapi's error, whose message names the failed check and whose
+  // cause names the claim: read down the cause chain.
+  const chain: { message?: string; code?: string; claim?: string; cause?: unknown }[] = [];
+  for (let c = err as (typeof chain)[number] | undefined; c && typeof c === 'object' && chain.length < 5; c = c.cause as (typeof chain)[number] | undefined) chain.push(c);
+  const message = chain.map((c) => c.message).filter(Boolean).at(-1) ?? String(err);
+  const claim = chain.map((c) => c.claim).find(Boolean) ?? /"(\w+)" (?:\(\w[\w ]*\) )?claim/.exec(message)?.[1];
+  const codes = chain.map((c) => c.code);
   let code = 'id_token_invalid';
   if (claim === 'nonce') code = 'nonce_mismatch';
   else if (claim === 'iss') code = 'issuer_mismatch';
   else if (claim === 'aud' || claim === 'azp') code = 'audience_mismatch';
-  else if (claim === 'exp' || claim === 'iat' || claim === 'nbf' || e.code === 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') code = 'id_token_expired';
+  else if (claim === 'exp' || claim === 'iat' || claim === 'nbf' || codes.includes('OAUTH_JWT_TIMESTAMP_CHECK_FAILED')) code = 'id_token_expired';
   else if (/state/i.test(message)) code = 'state_mismatch';
   else if (/signature/i.test(message)) code = 'bad_signature';
   return new SsoLoginError(code, `Gradient could not verify ClassLink’s answer (${message}). Start the sign-in again; if it keeps failing, tell Gradient Support.`, 403);
