@@ -6,6 +6,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { sql } from 'kysely';
 import { projectRoot } from '../config/tools.js';
 import { createDb } from '../db/connect.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       results[writer.method]!.push(ms);
       console.log(`round ${r + 1} ${writer.method}: ${(ms / 1000).toFixed(2)} s (${Math.round((total / ms) * 1000)} records/s)`);
       await dropStaging(db, runId);
-      await db.executeQuery({ sql: 'vacuum staging_records', parameters: [], query: { kind: 'RawNode' } as never }).catch(() => undefined);
+      await sql`vacuum staging_records`.execute(db);
     }
   }
   const best = (xs: number[]) => Math.min(...xs);
