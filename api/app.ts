@@ -8,6 +8,9 @@ import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import { bearerAuth } from './auth.js';
 import { HttpError } from './errors.js';
+import { fastifyLogging, type AppLoggerOption } from './plugins/logging.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { openApiPlugin } from './plugins/openapi.js';
 import { districtRoutes } from './routes/districts.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
@@ -25,11 +28,13 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp(deps: AppDeps, options: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOption } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Never log secrets: our pino logger redacts credentials wherever they would be printed.
+    ...fastifyLogging(options.logger),
     ajv: { customOptions: { allErrors: true, coerceTypes: false } },
-    // Never log secrets: redact credentials wherever pino would print them.
+    // While closing (SIGTERM), new requests get 503 so the balancer moves on; in-flight ones finish.
+    return503OnClosing: true,
   });
   app.decorate('deps', deps);
   app.decorateRequest('principal', null);
@@ -47,6 +52,9 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}: see /docs` }));
 
+  // Before any route: OpenAPI must see every route, metrics must time every request.
+  await app.register(openApiPlugin);
+  await app.register(metricsPlugin);
   await app.register(healthRoutes);
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
