@@ -108,6 +108,24 @@ export interface StagingPagesTable {
   total_count: number | null;
 }
 
+export interface NotificationSubscriptionsTable {
+  id: Generated<string>;
+  district_id: string;
+  email: string;
+  kind: 'daily_summary';
+  created_by: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface NotificationsSentTable {
+  key: string;
+  district_id: string;
+  recipient: string;
+  subject: string;
+  message_id: string | null;
+  sent_at: GeneratedTimestamp;
+}
+
 export interface Database {
   districts: DistrictsTable;
   sync_runs: SyncRunsTable;
@@ -121,6 +139,8 @@ export interface Database {
   enrollments: LiveRowBase;
   staging_records: StagingRecordsTable;
   staging_pages: StagingPagesTable;
+  notification_subscriptions: NotificationSubscriptionsTable;
+  notifications_sent: NotificationsSentTable;
 }
 
 export type LiveTable = 'orgs' | 'academic_sessions' | 'courses' | 'classes' | 'users' | 'enrollments';
