@@ -33,6 +33,13 @@ function looksLikeRunSummary(value: unknown): value is { runId: string; status: 
 
 export const SHUTDOWN_FAILURE_TYPE = 'WorkerShutdown';
 
+/** district/<id>[/<kind>/<runId>|/nightly]: the ids a workflow id spells, for lines logged before the arguments are seen. */
+export function idsFromWorkflowId(workflowId: unknown): { districtId?: string; runId?: string } {
+  if (typeof workflowId !== 'string') return {};
+  const m = /^district\/([^/]+)(?:\/(?:review|manual)\/([^/]+))?/.exec(workflowId);
+  return m ? { districtId: m[1], ...(m[2] ? { runId: m[2] } : {}) } : {};
+}
+
 export function syncActivityInterceptors(deps: { db: Kysely<Database>; metrics?: SyncMetrics; log?: Logger }): ActivityInterceptorsFactory {
   return (ctx: Context): ActivityInterceptors => {
     let ids: { districtId?: string; runId?: string } = {};
@@ -65,7 +72,7 @@ export function syncActivityInterceptors(deps: { db: Kysely<Database>; metrics?:
         getLogAttributes(input, next) {
           // The task token is an opaque credential for completing the activity: keep it out of logs.
           const { taskToken: _taskToken, workflowRunId, ...attrs } = next(input);
-          return { ...attrs, ...(workflowRunId ? { temporalRunId: workflowRunId } : {}), ...ids };
+          return { ...attrs, ...(workflowRunId ? { temporalRunId: workflowRunId } : {}), ...idsFromWorkflowId(attrs.workflowId), ...ids };
         },
       },
     };

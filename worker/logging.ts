@@ -13,7 +13,12 @@ export class PinoTemporalLogger implements TemporalLogger {
   log(level: LogLevel, message: string, meta?: LogMetadata): void {
     const fn = LEVEL[level] ?? 'info';
     if (!this.pino.isLevelEnabled(fn)) return;
-    const { error, ...rest } = (meta ?? {}) as LogMetadata & { error?: unknown };
+    const { error, taskToken: _taskToken, ...rest } = (meta ?? {}) as LogMetadata & { error?: unknown; taskToken?: unknown };
+    // Core's own lines call Temporal's run id runId; ours reserve runId for the sync run.
+    if (rest.sdkComponent === 'core' && 'runId' in rest) {
+      rest.temporalRunId = rest.runId;
+      delete rest.runId;
+    }
     // Our lines use `err` for errors (pino's serializer); the SDK calls it `error`.
     this.pino[fn](error === undefined ? rest : { ...rest, err: error }, message);
   }

@@ -25,7 +25,8 @@ async function main(): Promise<void> {
     logger: new PinoTemporalLogger(log),
     shutdownSignals: ['SIGINT', 'SIGTERM'],
     telemetryOptions: {
-      logging: { filter: { core: temporalLevel(config.logLevel) === 'DEBUG' ? 'DEBUG' : 'WARN', other: 'ERROR' }, forward: {} },
+      // Core is chatty below WARN (every poll): only LOG_LEVEL=trace lets its debug lines through.
+      logging: { filter: { core: temporalLevel(config.logLevel) === 'TRACE' ? 'DEBUG' : 'WARN', other: 'ERROR' }, forward: {} },
       ...(sdkMetricsPort ? { metrics: { prometheus: { bindAddress: `127.0.0.1:${sdkMetricsPort}` } } } : {}),
     },
   });

@@ -3,7 +3,8 @@
 // name Temporal's own run id temporalRunId so it is never confused with the sync run id.
 import type { WorkflowInterceptorsFactory } from '@temporalio/workflow';
 
-const DISTRICT_WORKFLOW = /^district\/([^/]+)/;
+// district/<id>, district/<id>/nightly, district/<id>/<review|manual>/<runId>
+const DISTRICT_WORKFLOW = /^district\/([^/]+)(?:\/(?:review|manual)\/([^/]+))?/;
 
 function runIdOf(args: unknown[]): string | undefined {
   const first = args[0] as { runId?: unknown } | undefined;
@@ -30,8 +31,9 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
         },
         getLogAttributes(input, next) {
           const { runId: temporalRunId, ...attrs } = next(input);
-          const districtId = typeof attrs.workflowId === 'string' ? DISTRICT_WORKFLOW.exec(attrs.workflowId)?.[1] : undefined;
-          return { ...attrs, temporalRunId, ...(districtId ? { districtId } : {}), ...(runId ? { runId } : {}) };
+          const m = typeof attrs.workflowId === 'string' ? DISTRICT_WORKFLOW.exec(attrs.workflowId) : null;
+          const known = runId ?? m?.[2];
+          return { ...attrs, temporalRunId, ...(m ? { districtId: m[1] } : {}), ...(known ? { runId: known } : {}) };
         },
       },
     ],
