@@ -13,6 +13,7 @@ import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { districtRoutes } from './routes/districts.js';
 import { healthRoutes } from './routes/health.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { runRoutes } from './routes/runs.js';
 
 export interface AppDeps {
@@ -60,6 +61,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOptio
     api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
     await api.register(districtRoutes);
     await api.register(runRoutes);
+    await api.register(notificationRoutes);
   });
   return app;
 }
