@@ -62,6 +62,10 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /api/districts/:id/schedules/classes/:sourcedId': 'district-leader',
   'GET /api/districts/:id/invites': 'district-leader',
   'POST /api/districts/:id/invites': 'district-leader',
+
+  // Daily summary opt-in: a leader for their own district, or support for them.
+  'GET /api/districts/:id/notifications': 'district-leader',
+  'PUT /api/districts/:id/notifications/daily-summary': 'district-leader',
 };
 
 const PROTECTED_PREFIXES = ['/api/', '/admin'];
