@@ -1,10 +1,12 @@
 // Builds the worker from injected parts; used by worker/main.ts, the dev launcher and the tests.
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createActivities } from '../activities/index.js';
 import { createNotifyActivities, type NotifySettings } from '../activities/notify.js';
+import { createOnboardingActivities } from '../activities/onboarding.js';
 import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import type { Logger } from '../lib/log.js';
@@ -48,11 +50,17 @@ export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
     ...createNotifyActivities({ db: parts.db, mailer: parts.mailer ?? null, settings: parts.notify ?? { supportEmail: null, publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', namespace: parts.namespace }, log: parts.log }),
   };
   const graceMs = parts.shutdownGraceMs ?? 30_000;
+  // Stopping the nightly cron child needs terminate, hence a client on the worker's connection.
+  const onboardingActivities = createOnboardingActivities({
+    db: parts.db,
+    temporal: new Client({ connection: parts.connection, namespace: parts.namespace }),
+    oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
+  });
   return Worker.create({
     connection: parts.connection,
     namespace: parts.namespace,
     taskQueue: parts.taskQueue,
-    activities,
+    activities: { ...activities, ...onboardingActivities },
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath }),
     interceptors: {
       activity: [syncActivityInterceptors({ db: parts.db, metrics: parts.metrics, log: parts.log })],
