@@ -52,6 +52,8 @@ const EXPECTED: Record<string, Set<Caller>> = {
   'GET /api/districts/:id/schedules/classes/:sourcedId': districtLeader,
   'GET /api/districts/:id/invites': districtLeader,
   'POST /api/districts/:id/invites': districtLeader,
+  'GET /api/districts/:id/notifications': districtLeader,
+  'PUT /api/districts/:id/notifications/daily-summary': districtLeader,
 };
 
 let sys: TestSystem;
