@@ -22,7 +22,7 @@ export interface ValidateResult {
   skipped: Record<Collection, number>;
 }
 
-const IDENT = /^[A-Za-z]+$/;
+const IDENT = /^[A-Za-z_]+$/;
 const WORD = /^[A-Za-z-]+$/;
 
 function ident(name: string): string {
@@ -120,6 +120,10 @@ class Sql {
           : `(${Sql.refId(v)} is not null and ${this.quarantined(check.target, Sql.refId(v))})`;
       case 'skipWhen':
         return `(${text} = any(${textArray(check.values)}))`;
+      case 'maxLength':
+        return `(${P} and jsonb_typeof(${v}) = 'string' and length(${text}) > ${Math.floor(check.max)})`;
+      case 'absent':
+        return `(jsonb_typeof(${v}) is not null)`;
     }
     throw new Error(`rule check ${(check as Check).t} of ${entity} has no SQL`);
   }
@@ -130,6 +134,8 @@ class Sql {
     switch (check.t) {
       case 'required':
         return `null`;
+      case 'maxLength':
+        return `length(${v} #>> '{}') || ' characters, starting ' || left(${v} #>> '{}', 40)`;
       case 'unique':
         return `'sourcedId ' || ${a}.sourced_id`;
       case 'dateOrder':
