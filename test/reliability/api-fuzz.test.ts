@@ -55,6 +55,8 @@ interface Pass {
   cases: number;
   operations: number;
   failures: string[];
+  /** Known schemathesis/hypothesis crashes (KNOWN_TOOL_BUG), tolerated and reported. */
+  toolErrors: number;
   output: string;
 }
 
@@ -97,15 +99,22 @@ async function fuzz(name: string, headers: string[]): Promise<Pass> {
   return { ...summarize(json, result.out), output: result.out.slice(-6000), ...(result.code !== 0 && !json ? { failures: [`schemathesis exited ${result.code}: ${result.out.slice(-2000)}`] } : {}) };
 }
 
+/**
+ * CPython 3.11.7 (and some 3.12) raise this inside hypothesis while it describes a strategy: an
+ * error of the tool before any request, not an answer of ours. Such errors are tolerated and
+ * counted; any other error, and every failure, fails the test.
+ */
+const KNOWN_TOOL_BUG = /SystemError: AST constructor recursion depth mismatch/g;
+
 /** From schemathesis' JSON run report: cases generated, operations tested, failures and errors. */
 function summarize(json: any, out: string): Omit<Pass, 'output'> {
-  if (!json) return { cases: 0, operations: 0, failures: [] };
-  const failures = [
-    ...(json.failures ?? []).map((f: any) => `${f.title} (${f.code}) ×${f.count} in ${(f.operations ?? []).join(', ')}`),
-    ...(json.errors ?? []).map((e: any) => `error: ${e.title} ×${e.count}`),
-  ];
+  if (!json) return { cases: 0, operations: 0, failures: [], toolErrors: 0 };
+  const failures: string[] = (json.failures ?? []).map((f: any) => `${f.title} (${f.code}) ×${f.count} in ${(f.operations ?? []).join(', ')}`);
+  const errors = (json.errors ?? []).reduce((n: number, e: any) => n + Number(e.count ?? 1), 0);
+  const known = (out.match(KNOWN_TOOL_BUG) ?? []).length;
+  if (errors > known) failures.push(...(json.errors ?? []).map((e: any) => `error: ${e.title} ×${e.count}`));
   if (failures.length) failures.push(`schemathesis output:\n${out.slice(-8000)}`);
-  return { cases: Number(json.test_cases?.generated ?? 0), operations: Number(json.operations?.tested ?? 0), failures };
+  return { cases: Number(json.test_cases?.generated ?? 0), operations: Number(json.operations?.tested ?? 0), failures, toolErrors: Math.min(errors, known) };
 }
 
 test('schemathesis with the support token and with none: no 5xx, every documented response matches its schema', async () => {
@@ -116,7 +125,7 @@ test('schemathesis with the support token and with none: no 5xx, every documente
   }
   expect([...withToken.failures, ...anonymous.failures]).toEqual([]);
   recordFigures('api-fuzz', { fuzzCases: withToken.cases + anonymous.cases, fuzzOperations: withToken.operations + anonymous.operations }, [
-    `schemathesis (max ${params.fuzzExamples} examples per operation, ${params.fuzzSeconds} s per pass, seed ${params.seed}): ${withToken.cases} cases with the support token, ${anonymous.cases} with none; 0 server errors, 0 schema mismatches`,
+    `schemathesis (max ${params.fuzzExamples} examples per operation, ${params.fuzzSeconds} s per pass, seed ${params.seed}): ${withToken.cases} cases with the support token, ${anonymous.cases} with none; 0 server errors, 0 schema mismatches${withToken.toolErrors + anonymous.toolErrors ? `; ${withToken.toolErrors + anonymous.toolErrors} known hypothesis crash(es) on this Python (SystemError: AST constructor recursion depth mismatch) skipped` : ''}`,
   ]);
 }, 900_000);
 
