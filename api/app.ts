@@ -8,6 +8,7 @@ import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import { bearerAuth } from './auth.js';
 import { HttpError } from './errors.js';
+import { gracefulClosePlugin } from './plugins/graceful.js';
 import { fastifyLogging, type AppLoggerOption } from './plugins/logging.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
@@ -56,6 +57,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOptio
   // Before any route: OpenAPI must see every route, metrics must time every request.
   await app.register(openApiPlugin);
   await app.register(metricsPlugin);
+  await app.register(gracefulClosePlugin);
   await app.register(healthRoutes);
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
