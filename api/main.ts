@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   await app.listen({ host: config.api.host, port: config.api.port });
   if (config.supportApiTokenGenerated) console.log(`support API token (generated for this run): ${config.supportApiToken}`);
 
-  const forceAfterMs = Number(process.env.API_SHUTDOWN_TIMEOUT_MS ?? 25_000);
+  const forceAfterMs = config.api.shutdownTimeoutMs;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
