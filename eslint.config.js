@@ -18,7 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts'],
+    // Workflow-sandbox code outside workflows/: notification helpers and the log interceptors.
+    files: ['workflows/**/*.ts', 'notify/workflow.ts', 'worker/workflow-interceptors.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -9,8 +9,13 @@ import type { SecretBox } from '../db/secrets.js';
 import { authPlugin } from './auth.js';
 import { HttpError } from './errors.js';
 import { connectionRoutes } from './routes/connection.js';
+import { gracefulClosePlugin } from './plugins/graceful.js';
+import { fastifyLogging, type AppLoggerOption } from './plugins/logging.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { openApiPlugin } from './plugins/openapi.js';
 import { districtRoutes } from './routes/districts.js';
 import { healthRoutes } from './routes/health.js';
+import { notificationRoutes } from './routes/notifications.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
 
@@ -27,11 +32,13 @@ declare module 'fastify' {
   }
 }
 
-export async function buildApp(deps: AppDeps, options: { logger?: boolean | object } = {}): Promise<FastifyInstance> {
+export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOption } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Never log secrets: our pino logger redacts credentials wherever they would be printed.
+    ...fastifyLogging(options.logger),
     ajv: { customOptions: { allErrors: true, coerceTypes: false } },
-    // Never log secrets: redact credentials wherever pino would print them.
+    // While closing (SIGTERM), new requests get 503 so the balancer moves on; in-flight ones finish.
+    return503OnClosing: true,
   });
   app.decorate('deps', deps);
   app.decorateRequest('principal', null);
@@ -49,6 +56,10 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}: see /docs` }));
 
+  // Before any route: OpenAPI must see every route, metrics must time every request.
+  await app.register(openApiPlugin);
+  await app.register(metricsPlugin);
+  await app.register(gracefulClosePlugin);
   // Who is asking and what they may do, for every route (api/authz.ts holds the policy table).
   await app.register(authPlugin);
   await app.register(healthRoutes);
@@ -56,6 +67,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
     await api.register(districtRoutes);
     await api.register(runRoutes);
     await api.register(connectionRoutes);
+    await api.register(notificationRoutes);
   });
   await app.register(signInRoutes);
   return app;

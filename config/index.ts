@@ -17,8 +17,26 @@ export interface Config {
     uiUrl: string;
     tls: boolean;
     apiKey: string | null;
+    /** mTLS (e.g. Temporal Cloud with certificates): client certificate and key files (PEM). */
+    tlsCertPath: string | null;
+    tlsKeyPath: string | null;
+    /** A private CA for the server's certificate; unset = the system roots. */
+    tlsCaPath: string | null;
+    tlsServerName: string | null;
   };
-  api: { host: string; port: number; publicUrl: string };
+  worker: {
+    /** The worker's own HTTP port: /metrics (sync + Temporal SDK metrics) and /health. 0 = off. */
+    httpPort: number;
+    /** Where the Temporal SDK's Prometheus exporter listens inside the worker (scraped through httpPort). */
+    sdkMetricsPort: number;
+    /** How long in-flight activities get to finish on SIGTERM before they are cancelled and retried elsewhere. */
+    shutdownGraceMs: number;
+    /** Prebuilt workflow bundle (npm run build:workflows); unset = bundle from source at start. */
+    workflowBundlePath: string | null;
+  };
+  /** Where held/failed run notices go; unset = no notices (logged instead). */
+  supportEmail: string | null;
+  api: { host: string; port: number; publicUrl: string; /** SIGTERM: in-flight requests get this long before the process exits anyway. */ shutdownTimeoutMs: number };
   /** Bearer token for support automation; generated (and printed) in dev when unset. */
   supportApiToken: string;
   supportApiTokenGenerated: boolean;
@@ -41,6 +59,14 @@ function int(env: Env, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${name} must be a port number (0-65535), got "${raw}"`);
+  return n;
+}
+
+function millis(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number of milliseconds, got "${raw}"`);
   return n;
 }
 
@@ -69,6 +95,9 @@ export function loadConfig(env: Env = process.env): Config {
     token = randomBytes(24).toString('base64url');
   }
   if (token.length < 16) throw new ConfigError('SUPPORT_API_TOKEN must be at least 16 characters');
+  if (Boolean(env.TEMPORAL_TLS_CERT_PATH) !== Boolean(env.TEMPORAL_TLS_KEY_PATH)) {
+    throw new ConfigError('TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together: set both (mTLS) or neither');
+  }
   return {
     env: mode,
     databaseUrl: env.DATABASE_URL || null,
@@ -79,10 +108,21 @@ export function loadConfig(env: Env = process.env): Config {
       taskQueue: env.TEMPORAL_TASK_QUEUE ?? 'classlink-sync',
       uiPort,
       uiUrl: (env.TEMPORAL_UI_URL ?? `http://localhost:${uiPort}`).replace(/\/$/, ''),
-      tls: env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_API_KEY),
+      tls: env.TEMPORAL_TLS === 'true' || Boolean(env.TEMPORAL_API_KEY) || Boolean(env.TEMPORAL_TLS_CERT_PATH),
       apiKey: env.TEMPORAL_API_KEY || null,
+      tlsCertPath: env.TEMPORAL_TLS_CERT_PATH || null,
+      tlsKeyPath: env.TEMPORAL_TLS_KEY_PATH || null,
+      tlsCaPath: env.TEMPORAL_TLS_CA_PATH || null,
+      tlsServerName: env.TEMPORAL_TLS_SERVER_NAME || null,
     },
-    api: { host, port: apiPort, publicUrl: (env.PUBLIC_URL ?? `http://localhost:${apiPort}`).replace(/\/$/, '') },
+    worker: {
+      httpPort: int(env, 'WORKER_HTTP_PORT', 9464),
+      sdkMetricsPort: int(env, 'WORKER_SDK_METRICS_PORT', 9465),
+      shutdownGraceMs: millis(env, 'WORKER_SHUTDOWN_GRACE_MS', 30_000),
+      workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || null,
+    },
+    supportEmail: env.SUPPORT_EMAIL || null,
+    api: { host, port: apiPort, publicUrl: (env.PUBLIC_URL ?? `http://localhost:${apiPort}`).replace(/\/$/, ''), shutdownTimeoutMs: millis(env, 'API_SHUTDOWN_TIMEOUT_MS', 25_000) },
     supportApiToken: token,
     supportApiTokenGenerated: generated,
     secretsKey: secretsKey(env, isProd),

@@ -182,6 +182,24 @@ export interface LoginInvitesTable {
   accepted_at: NullableTimestamp;
 }
 
+export interface NotificationSubscriptionsTable {
+  id: Generated<string>;
+  district_id: string;
+  email: string;
+  kind: 'daily_summary';
+  created_by: string;
+  created_at: GeneratedTimestamp;
+}
+
+export interface NotificationsSentTable {
+  key: string;
+  district_id: string;
+  recipient: string;
+  subject: string;
+  message_id: string | null;
+  sent_at: GeneratedTimestamp;
+}
+
 export interface Database {
   districts: DistrictsTable;
   sync_runs: SyncRunsTable;
@@ -201,6 +219,8 @@ export interface Database {
   sso_pending_logins: SsoPendingLoginsTable;
   district_leaders: DistrictLeadersTable;
   login_invites: LoginInvitesTable;
+  notification_subscriptions: NotificationSubscriptionsTable;
+  notifications_sent: NotificationsSentTable;
 }
 
 export type LiveTable = 'orgs' | 'academic_sessions' | 'courses' | 'classes' | 'users' | 'enrollments';

@@ -1,14 +1,21 @@
 // Builds the worker from injected parts; used by worker/main.ts, the dev launcher and the tests.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import { createActivities } from '../activities/index.js';
+import { createNotifyActivities, type NotifySettings } from '../activities/notify.js';
 import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
+import type { Logger } from '../lib/log.js';
+import type { Mailer } from '../mail/mailer.js';
 import { createOneRosterClient } from '../oneroster/client.js';
 import { oneRosterConnection } from '../roster/districts.js';
+import { syncActivityInterceptors } from './interceptors.js';
+import type { SyncMetrics } from './metrics.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Bundled with the workflows (prebuilt or from source): run ids on workflow log lines. */
+export const workflowInterceptorModules = [fileURLToPath(new URL('./workflow-interceptors.ts', import.meta.url))];
 
 export interface WorkerParts {
   connection: NativeConnection;
@@ -16,22 +23,40 @@ export interface WorkerParts {
   taskQueue: string;
   db: Kysely<Database>;
   secrets: SecretBox;
-  /** Production loads a prebuilt bundle; dev and tests bundle from source. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** Production loads a prebuilt bundle (npm run build:workflows); dev and tests bundle from source. */
+  workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
+  /** In-flight activities get this long to finish on shutdown before they are abandoned and retried elsewhere. */
+  shutdownGraceMs?: number;
+  log?: Logger;
+  metrics?: SyncMetrics;
+  /** Held/failed run notices and daily summaries; without a mailer they are logged, not sent. */
+  mailer?: Mailer | null;
+  notify?: NotifySettings;
 }
 
 export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
-  const activities = createActivities({
-    db: parts.db,
-    oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
-  });
+  const activities = {
+    ...createActivities({
+      db: parts.db,
+      oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
+    }),
+    ...createNotifyActivities({ db: parts.db, mailer: parts.mailer ?? null, settings: parts.notify ?? { supportEmail: null, publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', namespace: parts.namespace }, log: parts.log }),
+  };
+  const graceMs = parts.shutdownGraceMs ?? 30_000;
   return Worker.create({
     connection: parts.connection,
     namespace: parts.namespace,
     taskQueue: parts.taskQueue,
     activities,
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath }),
+    interceptors: {
+      activity: [syncActivityInterceptors({ db: parts.db, metrics: parts.metrics, log: parts.log })],
+      workflowModules: workflowInterceptorModules,
+    },
     maxConcurrentActivityTaskExecutions: parts.maxConcurrentActivityTaskExecutions ?? 20,
+    shutdownGraceTime: graceMs,
+    // Abandoned activities return at once (see interceptors.ts); this only guards against a stuck drain.
+    shutdownForceTime: graceMs + 30_000,
   });
 }
