@@ -6,12 +6,13 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config/index.js';
 import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
-import { bearerAuth } from './auth.js';
+import { authPlugin } from './auth.js';
 import { HttpError } from './errors.js';
 import { connectionRoutes } from './routes/connection.js';
 import { districtRoutes } from './routes/districts.js';
 import { healthRoutes } from './routes/health.js';
 import { runRoutes } from './routes/runs.js';
+import { signInRoutes } from './routes/sign-in.js';
 
 export interface AppDeps {
   db: Kysely<Database>;
@@ -48,12 +49,14 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}: see /docs` }));
 
+  // Who is asking and what they may do, for every route (api/authz.ts holds the policy table).
+  await app.register(authPlugin);
   await app.register(healthRoutes);
   await app.register(async (api) => {
-    api.addHook('onRequest', bearerAuth(deps.config.supportApiToken));
     await api.register(districtRoutes);
     await api.register(runRoutes);
     await api.register(connectionRoutes);
   });
+  await app.register(signInRoutes);
   return app;
 }

@@ -21,6 +21,10 @@ export interface DistrictsTable {
   sso_issuer: string | null;
   sso_client_id: string | null;
   sso_secret_enc: string | null;
+  /** ClassLink TenantId that SSO logins must carry (ClassLink is one issuer for every tenant). */
+  sso_tenant_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** ClassLink user-info API (/v2/my/info); null = derived from the issuer. */
+  sso_userinfo_url: ColumnType<string | null, string | null | undefined, string | null>;
   /** Per-district knobs: removal threshold, page size, full-sync weekday... */
   settings: Json<Record<string, unknown>>;
   created_at: GeneratedTimestamp;
@@ -108,6 +112,76 @@ export interface StagingPagesTable {
   total_count: number | null;
 }
 
+export interface SupportAccountsTable {
+  /** bigserial, parsed as a number (db/connect.ts). */
+  id: Generated<number>;
+  /** Lower case. */
+  email: string;
+  /** scrypt$N$r$p$salt$hash (api/passwords.ts). */
+  password_hash: string;
+  created_at: GeneratedTimestamp;
+  password_changed_at: GeneratedTimestamp;
+  disabled_at: NullableTimestamp;
+  last_login_at: NullableTimestamp;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  /** sha256 of the whole token; the token itself is shown once and never stored. */
+  token_hash: string;
+  support_account_id: number | null;
+  created_at: GeneratedTimestamp;
+  last_used_at: NullableTimestamp;
+  revoked_at: NullableTimestamp;
+}
+
+export interface SessionsTable {
+  /** sha256 of the random session id in the cookie. */
+  id_hash: string;
+  kind: 'support' | 'district_user';
+  support_account_id: number | null;
+  district_id: string | null;
+  user_sourced_id: string | null;
+  csrf_token: string;
+  created_at: GeneratedTimestamp;
+  expires_at: Date | string;
+}
+
+export interface SsoPendingLoginsTable {
+  id_hash: string;
+  district_id: string;
+  state: string;
+  nonce: string;
+  code_verifier: string;
+  created_at: GeneratedTimestamp;
+  expires_at: Date | string;
+}
+
+export type LeaderTitle = 'system_admin' | 'roster_lead';
+
+export interface DistrictLeadersTable {
+  district_id: string;
+  user_sourced_id: string;
+  title: LeaderTitle;
+  assigned_by: string;
+  assigned_at: GeneratedTimestamp;
+}
+
+export interface LoginInvitesTable {
+  id: Generated<number>;
+  district_id: string;
+  user_sourced_id: string;
+  email: string;
+  status: 'sending' | 'sent' | 'failed';
+  error: string | null;
+  message_id: string | null;
+  sent_by: string;
+  created_at: GeneratedTimestamp;
+  sent_at: NullableTimestamp;
+  accepted_at: NullableTimestamp;
+}
+
 export interface Database {
   districts: DistrictsTable;
   sync_runs: SyncRunsTable;
@@ -121,6 +195,12 @@ export interface Database {
   enrollments: LiveRowBase;
   staging_records: StagingRecordsTable;
   staging_pages: StagingPagesTable;
+  support_accounts: SupportAccountsTable;
+  api_tokens: ApiTokensTable;
+  sessions: SessionsTable;
+  sso_pending_logins: SsoPendingLoginsTable;
+  district_leaders: DistrictLeadersTable;
+  login_invites: LoginInvitesTable;
 }
 
 export type LiveTable = 'orgs' | 'academic_sessions' | 'courses' | 'classes' | 'users' | 'enrollments';

@@ -1,0 +1,72 @@
+// Gradient Support sign-in with email and password (accounts from `npm run admin`). The form
+// is protected against login CSRF by a double-submit token in a signed cookie, and the POST is
+// rate limited per address.
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import formbody from '@fastify/formbody';
+import { verifySupportLogin } from '../accounts.js';
+import { html, page } from '../html.js';
+import { cookieOptions, createSession, destroySession, LOGIN_CSRF_COOKIE, randomToken, sha256, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
+
+const LOGIN_PATH = '/support/login';
+const LoginBody = Type.Object({
+  email: Type.String({ maxLength: 254 }),
+  password: Type.String({ maxLength: 1024 }),
+  _csrf: Type.Optional(Type.String({ maxLength: 200 })),
+  next: Type.Optional(Type.String({ maxLength: 500 })),
+});
+const LoginQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) });
+
+/** Only a path on this site: never an absolute or protocol-relative URL (open redirect). */
+export function safeNext(next: string | undefined): string {
+  return next && /^\/(?![/\\])/.test(next) ? next : '/admin';
+}
+
+export const supportLoginRoutes: FastifyPluginAsync = async (base) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { db, config } = app.deps;
+  await app.register(formbody);
+
+  function form(reply: FastifyReply, status: number, opts: { error?: string; email?: string; next?: string } = {}) {
+    const token = randomToken(24);
+    void reply.setCookie(LOGIN_CSRF_COOKIE, token, cookieOptions(config, 30 * 60 * 1000, LOGIN_PATH));
+    const body = html`<h1>Gradient Support sign-in</h1>
+${opts.error ? html`<p role="alert" class="error">${opts.error}</p>` : ''}
+<form method="post" action="${LOGIN_PATH}">
+<input type="hidden" name="_csrf" value="${token}">
+<input type="hidden" name="next" value="${safeNext(opts.next)}">
+<label>Email <input name="email" type="email" autocomplete="username" value="${opts.email ?? ''}" required autofocus></label>
+<label>Password <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">Sign in</button>
+</form>
+<p>District staff and students sign in through their district’s ClassLink instead.</p>`;
+    return reply.code(status).type('text/html').header('cache-control', 'no-store').send(page('Support sign-in', body));
+  }
+
+  app.get(LOGIN_PATH, { schema: { querystring: LoginQuery } }, async (req, reply) => {
+    if (req.principal?.kind === 'support' && req.principal.via === 'session') return reply.redirect(safeNext(req.query.next), 302);
+    return form(reply, 200, { next: req.query.next });
+  });
+
+  app.post(LOGIN_PATH, { config: { rateLimit: { max: 10, timeWindow: '5 minutes' }, ownCsrf: true }, schema: { body: LoginBody } }, async (req, reply) => {
+    const { email, password, _csrf: sent, next } = req.body;
+    const raw = req.cookies[LOGIN_CSRF_COOKIE];
+    const expected = raw ? req.unsignCookie(raw) : null;
+    if (!sent || !expected?.valid || expected.value !== sent) {
+      return form(reply, 403, { error: 'This sign-in form has expired. Please sign in again.', email, next });
+    }
+    const account = await verifySupportLogin(db, email, password);
+    if (!account) {
+      req.log.info('support sign-in refused');
+      return form(reply, 401, { error: 'Email or password is wrong, or the account is disabled.', email, next });
+    }
+    const old = req.cookies[SESSION_COOKIE] ? req.unsignCookie(req.cookies[SESSION_COOKIE]!) : null;
+    if (old?.valid && old.value) await destroySession(db, sha256(old.value));
+    const { id } = await createSession(db, { kind: 'support', supportAccountId: account.id });
+    void reply.setCookie(SESSION_COOKIE, id, cookieOptions(config, SESSION_TTL_MS));
+    void reply.clearCookie(LOGIN_CSRF_COOKIE, { path: LOGIN_PATH });
+    req.log.info({ supportAccountId: account.id }, 'support sign-in');
+    return reply.redirect(safeNext(next), 303);
+  });
+};

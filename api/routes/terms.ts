@@ -1,0 +1,33 @@
+// GET /api/districts/:id/terms: every academic session of the district, the current term marked.
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import { getDistrict } from '../../roster/districts.js';
+import { listTerms, todayIn } from '../../roster/terms.js';
+import { notFound } from '../errors.js';
+import { DistrictIdParams } from '../schemas.js';
+
+export const DateQuery = Type.Object(
+  { date: Type.Optional(Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD; default today in the district’s time zone' })) },
+  { additionalProperties: false },
+);
+
+export const termRoutes: FastifyPluginAsync = async (base) => {
+  const app = base.withTypeProvider<TypeBoxTypeProvider>();
+  const { db } = app.deps;
+
+  app.get('/api/districts/:id/terms', { schema: { params: DistrictIdParams, querystring: DateQuery } }, async (req) => {
+    const district = await getDistrict(db, req.params.id);
+    if (!district) throw notFound(`district "${req.params.id}"`);
+    const date = req.query.date ?? todayIn(district.timezone);
+    const { terms, current } = await listTerms(db, district.id, date);
+    return {
+      districtId: district.id,
+      timezone: district.timezone,
+      date,
+      currentTermId: current?.sourcedId ?? null,
+      message: terms.length ? (current ? null : `no term contains ${date}: the school is between terms`) : 'no terms in the roster yet: the district has not synced',
+      terms,
+    };
+  });
+};
