@@ -102,6 +102,8 @@ export interface StagingRecordsTable {
   sourced_id: string | null;
   data: Json<Record<string, unknown>>;
   quarantine_rule: string | null;
+  /** Set by validation for records fetched but deliberately not synced (guardians, parents). */
+  skip_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StagingPagesTable {
@@ -110,6 +112,8 @@ export interface StagingPagesTable {
   page_offset: number;
   record_count: number;
   total_count: number | null;
+  /** True on the last page of a collection: a resumed fetch skips the collection. */
+  complete: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface SupportAccountsTable {

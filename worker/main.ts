@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   if (!config.databaseUrl) throw new Error('DATABASE_URL is not set: point the worker at Postgres (npm run dev sets it for you)');
   if (!config.temporal.address) throw new Error('TEMPORAL_ADDRESS is not set: point the worker at Temporal (npm run dev sets it for you)');
   Runtime.install({ shutdownSignals: ['SIGINT', 'SIGTERM'] });
-  const { db } = createDb(config.databaseUrl);
+  const { db, pool } = createDb(config.databaseUrl);
   if (config.env !== 'production') await migrateToLatest(db);
   const connection = await NativeConnection.connect({
     address: config.temporal.address,
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     db,
+    pool,
     secrets: createSecretBox(config.secretsKey),
   });
   await worker.run();

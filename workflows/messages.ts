@@ -116,3 +116,33 @@ export const pauseUpdate = defineUpdate<OnboardingState, [Actor]>('pause');
 export const resumeUpdate = defineUpdate<OnboardingState, [Actor]>('resume');
 /** Sent by a child sync run when it finishes, so the parent's state shows it without polling. */
 export const runFinishedSignal = defineSignal<[RunSummary]>('runFinished');
+
+// ---- Sync runs: academic year input and held-run decisions (sync engine) ----------------------
+
+/** Merged into SyncWorkflowInput above: with the started year's dates a run can check that a term covers today. */
+export interface SyncWorkflowInput {
+  academicYear?: AcademicYear;
+}
+
+/** Support's decision on a held run, sent to that run's own workflow. */
+export interface HeldRunDecision extends Actor {
+  runId: string;
+}
+
+export interface HeldRunDecisionResult {
+  runId: string;
+  decision: 'approved' | 'discarded';
+}
+
+/** The state of one sync run's workflow: whether it waits for a decision, and the decision. */
+export interface SyncRunState {
+  runId: string;
+  held: boolean;
+  decision: { action: 'approved' | 'discarded'; actor: string; note?: string } | null;
+}
+
+/** Apply a held run as staged. Refused (with the reason) unless the run is held and undecided. */
+export const approveHeldRunUpdate = defineUpdate<HeldRunDecisionResult, [HeldRunDecision]>('approveHeldRun');
+/** Drop a held run: nothing is applied; the next night tries again. */
+export const discardHeldRunUpdate = defineUpdate<HeldRunDecisionResult, [HeldRunDecision]>('discardHeldRun');
+export const syncRunStateQuery = defineQuery<SyncRunState>('syncRunState');

@@ -30,7 +30,7 @@ export async function startTestSystem(options: { sandbox?: SandboxOptions; taskQ
   const config = loadConfig({ NODE_ENV: 'test', SUPPORT_API_TOKEN: token, TEMPORAL_TASK_QUEUE: taskQueue });
   const secrets = createSecretBox(config.secretsKey);
   const [database, env, sandbox] = await Promise.all([createTestDatabase(), devServerEnv(), startSandbox({ size: 'xs', seed: 1, ...options.sandbox })]);
-  const worker = await createSyncWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, db: database.db, secrets });
+  const worker = await createSyncWorker({ connection: env.nativeConnection, namespace: 'default', taskQueue, db: database.db, pool: database.pool, secrets });
   const running = worker.run();
   const app = await buildApp({ db: database.db, temporal: env.client, config, secrets });
   return {
