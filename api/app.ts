@@ -10,7 +10,9 @@ import { authPlugin } from './auth.js';
 import { HttpError } from './errors.js';
 import { connectionRoutes } from './routes/connection.js';
 import { districtRoutes } from './routes/districts.js';
+import { adminModeRoutes } from './routes/admin-mode.js';
 import { healthRoutes } from './routes/health.js';
+import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
 
@@ -56,7 +58,9 @@ export async function buildApp(deps: AppDeps, options: { logger?: boolean | obje
     await api.register(districtRoutes);
     await api.register(runRoutes);
     await api.register(connectionRoutes);
+    await api.register(adminModeRoutes);
   });
   await app.register(signInRoutes);
+  await app.register(pageRoutes);
   return app;
 }
