@@ -17,7 +17,8 @@ const StaffQuery = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: 200, description: 'part of a name, email or sourcedId' })),
     school: Type.Optional(Type.String({ maxLength: 256, description: 'only staff of this school (org sourcedId)' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })),
+    // Query strings are text and the app does not coerce types: a number is spelled as digits.
+    limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many staff (default 2000)' })),
   },
   { additionalProperties: false },
 );
@@ -59,7 +60,7 @@ export const adminModeRoutes: FastifyPluginAsync = async (base) => {
   app.get('/api/districts/:id/staff', { schema: { params: DistrictIdParams, querystring: StaffQuery } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
-    const limit = req.query.limit ?? 2000;
+    const limit = req.query.limit ? Number(req.query.limit) : 2000;
     const q = req.query.q?.trim();
     const like = q ? `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
     const rows = await sql<{ sourced_id: string; data: Json; status: string | null; created_at: Date | null }>`

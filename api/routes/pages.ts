@@ -249,7 +249,7 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     if (query.q !== undefined) {
       if (q.length < 2) error = 'Type at least 2 letters of a name, or an email or id.';
       else {
-        const r = await api('GET', `/api/districts/${enc(id)}/search?q=${enc(q)}${type ? `&type=${type}` : ''}&limit=50`);
+        const r = await api('GET', `/api/districts/${enc(id)}/search?q=${enc(q)}${type ? `&type=${type}` : ''}`);
         if (r.ok) results = r.json.results;
         else error = r.message;
       }
@@ -273,7 +273,7 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     const qs = new URLSearchParams();
     if (o.filter.q) qs.set('q', o.filter.q);
     if (o.filter.school) qs.set('school', o.filter.school);
-    const [d, staff, invites] = await Promise.all([adminModeFrame(api, id), api('GET', `/api/districts/${enc(id)}/staff?${qs}`), api('GET', `/api/districts/${enc(id)}/invites?limit=200`)]);
+    const [d, staff, invites] = await Promise.all([adminModeFrame(api, id), api('GET', `/api/districts/${enc(id)}/staff?${qs}`), api('GET', `/api/districts/${enc(id)}/invites`)]);
     const staffJson = need(staff, 'the staff');
     const names = new Map((staffJson.staff as any[]).map((s) => [s.sourcedId, s.name]));
     const results = o.results?.map((r) => ({ ...r, name: names.get(r.userSourcedId) ?? null })) ?? null;

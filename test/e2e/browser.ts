@@ -37,6 +37,17 @@ export function screenshots(prefix: string) {
   };
 }
 
+/** Runs a browser scenario; on failure keeps a screenshot (and the URL) of where it stopped. */
+export async function scenario(page: Page, name: string, steps: () => Promise<void>): Promise<void> {
+  try {
+    await steps();
+  } catch (err) {
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/${name}-FAILED.png`, fullPage: true }).catch(() => undefined);
+    (err as Error).message = `${(err as Error).message}\n(at ${page.url()}; see ${SCREENSHOT_DIR}/${name}-FAILED.png)`;
+    throw err;
+  }
+}
+
 /** Retries an assertion until it passes (pages load and scripts poll), then rethrows the last failure. */
 export async function eventually(check: () => Promise<void>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

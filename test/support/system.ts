@@ -23,7 +23,7 @@ export interface TestSystem {
   url: string | null;
   token: string;
   /** app.inject with the support token. */
-  api(method: 'GET' | 'POST', url: string, body?: unknown): Promise<{ status: number; json: any }>;
+  api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; json: any }>;
   stop(): Promise<void>;
 }
 
