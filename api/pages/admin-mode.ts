@@ -13,6 +13,8 @@ export interface YearValues {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** 2026-08-15 as "August 15, 2026": date inputs show the browser's format, so messages use words. */
+export const longDate = (iso: string) => new Date(`${iso}T12:00:00Z`).toLocaleDateString('en-US', { timeZone: 'UTC', year: 'numeric', month: 'long', day: 'numeric' });
 const realDate = (s: string) => DATE.test(s) && new Date(`${s}T00:00:00Z`).toISOString().slice(0, 10) === s;
 
 /** Field-by-field checks, so every problem shows next to its field at once (the API checks again). */
@@ -24,7 +26,7 @@ export function validateYear(v: YearValues): FieldErrors {
   else if (!realDate(v.startDate)) e.startDate = `“${v.startDate}” is not a date: use YYYY-MM-DD.`;
   if (!v.endDate) e.endDate = 'Enter the last day of school.';
   else if (!realDate(v.endDate)) e.endDate = `“${v.endDate}” is not a date: use YYYY-MM-DD.`;
-  if (!e.startDate && !e.endDate && v.startDate >= v.endDate) e.endDate = `The last day must come after the first day (${v.startDate}).`;
+  if (!e.startDate && !e.endDate && v.startDate >= v.endDate) e.endDate = `The last day must come after the first day (${longDate(v.startDate)}).`;
   return e;
 }
 
@@ -48,7 +50,7 @@ export function yearBody(o: { d: any; suggestion: any | null; form: FormState | 
   const status = html`<section class="card" aria-labelledby="status-h"><h2 id="status-h">Status</h2>
 <dl class="facts">
 <dt>Phase</dt><dd>${phaseBadge(d.phase)}</dd>
-<dt>Academic year</dt><dd>${started ? html`<strong>${started.schoolYear}</strong>: ${started.startDate} to ${started.endDate}` : 'not started yet'}</dd>
+<dt>Academic year</dt><dd>${started ? html`<strong>${started.schoolYear}</strong>: ${longDate(started.startDate)} to ${longDate(started.endDate)}` : 'not started yet'}</dd>
 <dt>Nightly sync</dt><dd id="nightly-status">${d.nightly?.running ? badge('Running', 'ok') : badge('Not running', 'idle')} ${d.nightly?.running ? cronWords(d.nightly.cronSchedule) : d.phase === 'paused' ? 'paused by Gradient Support' : 'starts when the academic year starts'}${o.isSupport && d.nightly?.workflowId ? html` <span class="muted small mono">${d.nightly.workflowId}</span>` : ''}</dd>
 ${d.lastRun ? html`<dt>Last sync</dt><dd>${statusBadge(d.lastRun.status)} ${when(d.lastRun.finishedAt)}</dd>` : ''}
 </dl></section>`;
@@ -57,24 +59,30 @@ ${d.lastRun ? html`<dt>Last sync</dt><dd>${statusBadge(d.lastRun.status)} ${when
 ${errorCount || o.form?.message ? html`<div class="alert bad" role="alert" tabindex="-1" id="year-errors"><p><strong>The year was not started.</strong> ${o.form?.message ?? `Fix the ${errorCount === 1 ? 'field' : `${errorCount} fields`} marked below.`}</p></div>` : ''}
 ${field({ name: 'schoolYear', label: 'School year', hint: 'The year it ends, e.g. 2027, or both years, e.g. 2026-2027.', value: values.schoolYear, errors, required: true })}
 <div class="grid2">
-${field({ name: 'startDate', label: 'First day of school', type: 'date', hint: 'YYYY-MM-DD', value: values.startDate, errors, required: true })}
-${field({ name: 'endDate', label: 'Last day of school', type: 'date', hint: 'YYYY-MM-DD', value: values.endDate, errors, required: true })}
+${field({ name: 'startDate', label: 'First day of school', type: 'date', value: values.startDate, errors, required: true })}
+${field({ name: 'endDate', label: 'Last day of school', type: 'date', value: values.endDate, errors, required: true })}
 </div>
 ${textarea({ name: 'note', label: 'Note (optional)', value: values.note, errors })}
 <button type="submit">${started ? 'Start this academic year' : 'Start the academic year'}</button>
 </form>`
     : alert('info', html`<p>The academic year can be started once Gradient Support has reviewed and approved your roster data (now: ${phaseBadge(d.phase)}).</p>`);
+  const intro = html`<p>Starting the year tells Gradient which dates your school year runs and turns on the nightly sync from ClassLink.</p>
+${prefillNote}
+${form}`;
+  // Once a year runs, starting one is a rare act (next year, or a correction): keep it folded away.
+  const section = started
+    ? html`<section class="card" aria-labelledby="year-h"><details${o.form ? html` open` : ''}><summary><h2 id="year-h" style="display:inline">Start a new academic year</h2></summary>
+<p class="muted">For next year after the rollover, or to correct this year’s dates.</p>${intro}</details></section>`
+    : html`<section class="card" aria-labelledby="year-h"><h2 id="year-h">Start the academic year</h2>${intro}</section>`;
   return html`<h1>Academic year</h1>
 ${o.done === 'year' ? alert('ok', html`<p><strong>The academic year has started.</strong> Gradient now syncs your roster from ClassLink every night.</p>`) : ''}
 ${status}
-<section class="card" aria-labelledby="year-h"><h2 id="year-h">${started ? 'Start a new academic year' : 'Start the academic year'}</h2>
-<p>Starting the year tells Gradient which dates your school year runs and turns on the nightly sync from ClassLink.</p>
-${prefillNote}
-${form}
-</section>`;
+${section}`;
 }
 
 // ---- terms --------------------------------------------------------------------------------------
+
+const SESSION_TYPES: Record<string, string> = { schoolYear: 'School year', semester: 'Semester', term: 'Term', gradingPeriod: 'Grading period' };
 
 export function termsBody(t: any, date: string | null): Html {
   const terms = (t.terms ?? []) as any[];
@@ -87,7 +95,7 @@ ${field({ name: 'date', label: 'Show which term is current on', type: 'date', va
 </form>
 ${table(terms, [
   { head: 'Term', cell: (x) => html`${x.title}${x.current ? html` ${badge('Current', 'ok')}` : x.inProgress ? html` <span class="muted small">(in progress)</span>` : ''}` },
-  { head: 'Type', cell: (x) => x.type },
+  { head: 'Type', cell: (x) => SESSION_TYPES[x.type] ?? x.type },
   { head: 'First day', cell: (x) => x.startDate ?? '–' },
   { head: 'Last day', cell: (x) => x.endDate ?? '–' },
   { head: 'School year', cell: (x) => x.schoolYear ?? '–' },
@@ -203,9 +211,8 @@ export function invitesBody(v: InviteView): Html {
 <span>${p.name}${last}<br><span class="detail">${p.email ?? 'no email in the roster'} · ${p.role}</span></span></label></li>`;
   };
   const picker = v.staff.staff.length
-    ? html`<form method="post" action="${base}" data-staff-picker aria-labelledby="pick-h">${csrf(v.csrfToken)}
+    ? html`<form method="post" action="${base}" data-staff-picker id="staff-picker" aria-labelledby="pick-h">${csrf(v.csrfToken)}
 <input type="hidden" name="q" value="${v.filter.q}"><input type="hidden" name="school" value="${v.filter.school}">
-<div class="field"><label for="live-filter">Filter this list</label><input id="live-filter" type="search" data-filter placeholder="Type part of a name or email" value=""></div>
 ${v.error ? html`<p class="field-error" role="alert" id="invite-error">${v.error}</p>` : ''}
 ${ordered.map(([key, people], i) => html`<fieldset class="school"><legend>${key ? schoolName.get(key) ?? key : 'No school'} <span class="muted small">(${people.length})</span></legend>
 <label class="selectall" hidden><input type="checkbox" data-selectall hidden aria-describedby="sa-${i}"> <span id="sa-${i}">Select everyone in ${key ? schoolName.get(key) ?? key : 'this group'}</span></label>
@@ -227,7 +234,7 @@ ${table(v.results, [
 ${results}
 <section class="card" aria-labelledby="pick-h"><h2 id="pick-h">Choose staff</h2>
 <form method="get" action="${base}" class="inline-fields" role="search" aria-label="Filter staff">
-${field({ name: 'q', label: 'Name or email', type: 'search', value: v.filter.q })}
+<div class="field"><label for="staff-q">Name or email</label><span class="hint" id="staff-q-hint">The list narrows as you type.</span><input id="staff-q" name="q" type="search" value="${v.filter.q}" data-filter aria-describedby="staff-q-hint" aria-controls="staff-picker"></div>
 ${select({ name: 'school', label: 'School', value: v.filter.school, options: [['', 'All schools'], ...schools.map((s): [string, string] => [s.sourcedId, s.name ?? s.sourcedId])] })}
 <div class="field"><button type="submit" class="secondary">Show</button>${v.filter.q || v.filter.school ? html` <a href="${base}">Clear</a>` : ''}</div>
 </form>

@@ -23,6 +23,7 @@ interface Issue {
 const ENTITY_LABEL: Record<string, string> = { orgs: 'Orgs (schools)', academicSessions: 'Academic sessions', courses: 'Courses', classes: 'Classes', users: 'Users', enrollments: 'Enrollments' };
 export const entityLabel = (e: string) => ENTITY_LABEL[e] ?? e;
 
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 const n = (v: unknown) => (typeof v === 'number' ? v : 0);
 
 function samples(list: unknown, label: string): Html | string {
@@ -106,7 +107,7 @@ ${select({ name: 'severity', label: 'Severity', idPrefix: 'issues', value: filte
           const ids = list.map((i) => i.sourced_id ?? '(no sourcedId)');
           return html`<div class="rule">
 <div class="row"><h3 class="small" style="margin:0"><code>${rule}</code></h3>${severityBadge(severity)}${badge(`${fmtNumber(counts[rule] ?? list.length)} record${(counts[rule] ?? list.length) === 1 ? '' : 's'}`, 'idle')}<a href="${ruleAnchor(rule)}">What this rule means</a></div>
-<p>${meta?.message ?? list[0]?.message ?? ''}${meta?.fix ? html`<br><span class="muted">How to fix: ${meta.fix}</span>` : ''}</p>
+<p>${cap(meta?.message ?? list[0]?.message ?? '')}${meta?.fix ? html`<br><span class="muted">How to fix: ${meta.fix}</span>` : ''}</p>
 ${ids.length ? html`<details${ids.length <= 12 ? html` open` : ''}><summary>Offending records (${ids.length}${counts[rule] && counts[rule] > ids.length ? ` of ${fmtNumber(counts[rule])}` : ''})</summary><ul class="ids">${ids.slice(0, 200).map((id) => html`<li>${id}</li>`)}</ul></details>` : html`<p class="muted small">Records of this rule are beyond the first ${issues.length} issues loaded.</p>`}
 </div>`;
         })}`

@@ -5,6 +5,8 @@ import { GUARD_RULES, RECORD_RULES, WARNING_RULES, type Check, type RecordRule, 
 import { html, severityBadge, type Html } from './components.js';
 
 export const REQUIREMENTS_PATH = '/requirements';
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
 export const ruleAnchor = (ruleId: string) => `${REQUIREMENTS_PATH}#rule-${ruleId}`;
 
 const ENTITY: Record<Collection, { title: string; what: string }> = {
@@ -68,7 +70,7 @@ function ruleEntry(r: Rule): Html {
           : 'The whole nightly sync is held, and yesterday’s roster stays in place until Gradient Support approves or discards it.';
   return html`<div class="rule" id="rule-${r.id}">
 <div class="row"><h4 style="margin:0"><code>${r.id}</code></h4>${severityBadge(r.severity)}${r.field ? html`<span class="muted small">field <code>${r.field}</code></span>` : ''}</div>
-<p><strong>${r.message}.</strong>${check ? html` <span class="muted">Check: ${check}.</span>` : ''}<br>${effect}</p>
+<p><strong>${cap(r.message)}.</strong>${check ? html` <span class="muted">Check: ${check}.</span>` : ''}<br>${effect}</p>
 <p><span class="label" style="display:inline">How to fix:</span> ${r.fix}.</p>
 </div>`;
 }

@@ -33,7 +33,8 @@ export function screenshots(prefix: string) {
   let n = 0;
   return async (page: Page, name: string) => {
     n += 1;
-    await page.screenshot({ path: `${SCREENSHOT_DIR}/${prefix}-${String(n).padStart(2, '0')}-${name}.png`, fullPage: true });
+    // A full-page capture would paint the sticky "Send invites" bar over the list it floats on.
+    await page.screenshot({ path: `${SCREENSHOT_DIR}/${prefix}-${String(n).padStart(2, '0')}-${name}.png`, fullPage: true, style: '.sticky-send { position: static !important; }' });
   };
 }
 

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // A district leader's Admin Mode in a real browser: signs in through the sandbox's ClassLink
 // (OIDC) login, starts the academic year (prefilled from the feed; errors next to the fields),
 // sees the nightly child running, checks terms, spot-checks a student, sends a login invite.
@@ -12,6 +11,9 @@ import { startTestSystem, waitFor, type TestSystem } from '../support/system.js'
 import { eventually, launch, newPage, scenario, screenshots, see } from './browser.js';
 
 const SSO_CLIENT = { client_id: 'gradient-e2e', client_secret: 'gradient-e2e-secret' };
+
+// Code passed to page.evaluate runs in the browser; the project compiles without DOM types.
+declare const document: any;
 
 let sys: TestSystem;
 let smtp: SmtpCatcher;
@@ -184,7 +186,14 @@ test('a leader signs in with ClassLink, starts the year, sees the nightly sync, 
     await firstSchool.locator('[data-selectall]').uncheck();
     await see.text(page.locator('[data-selected-count]'), '0 selected');
     const teacher = [...g.records('users')].find((u) => u.role === 'teacher' && u.status === 'active' && u.enabledUser === 'true' && u.email)!;
-    await page.getByLabel('Filter this list').fill(teacher.familyName);
+    await page.getByLabel('Name or email').fill(teacher.familyName);
+    // The list narrows as you type: only matching people stay visible.
+    await eventually(async () => {
+      const visible = await page.locator('.people li:not([hidden])').evaluateAll((els) => els.map((e) => e.getAttribute('data-search') ?? ''));
+      expect(visible.length).toBeGreaterThan(0);
+      expect(visible.length).toBeLessThan(await page.locator('.people li').count());
+      for (const text of visible) expect(text).toContain(teacher.familyName.toLowerCase());
+    });
     await page.locator(`#p-${teacher.sourcedId}`).check();
     await see.text(page.locator('[data-selected-count]'), '1 selected');
     await page.getByRole('button', { name: 'Send invites' }).click();

@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 // Support's console in a real browser: sign in, find the district, test its tenant connection,
 // run the review, read and filter the report, click "Data approved". Names full of markup must
 // show as text (and never run).
@@ -10,6 +9,10 @@ import type { Browser } from 'playwright-core';
 const EMAIL = 'support@gradient.test';
 const PASSWORD = 'correct horse battery staple 42';
 const NASTY = `<img src=x onerror="alert('xss')"> O'Brien & "Sons" ISD`;
+
+// Code passed to page.evaluate runs in the browser; the project compiles without DOM types.
+declare const document: any;
+declare const location: any;
 
 let sys: TestSystem;
 let browser: Browser;
@@ -164,7 +167,7 @@ test('a refused approval keeps the note and says why, next to the form', async (
       const form = document.createElement('form');
       form.method = 'post';
       form.action = location.pathname + '/do/approve';
-      const token = (document.querySelector('input[name=_csrf]') as HTMLInputElement).value;
+      const token = document.querySelector('input[name=_csrf]').value;
       form.innerHTML = `<input name="_csrf" value="${token}"><input name="note" value="typed by hand">`;
       document.body.append(form);
       form.submit();

@@ -73,7 +73,7 @@
   // Staff picker: filter as you type, select all in a school, live count.
   var picker = document.querySelector('[data-staff-picker]');
   if (picker) {
-    var filter = picker.querySelector('[data-filter]');
+    var filter = document.querySelector('[data-filter]');
     var count = picker.querySelector('[data-selected-count]');
     var boxes = function () { return picker.querySelectorAll('input[name="userSourcedIds"]'); };
     var update = function () {
