@@ -112,6 +112,11 @@ function nextStep(v: DistrictView): Html {
   const reviewRunning = review?.status === 'running';
   const parts: Html[] = [];
   let lead: Html | string = '';
+  // A run in progress (not the review, which has its own report below) is shown here, live.
+  const activeRun = d.activeRun && d.activeRun.kind !== 'review' ? v.runs.find((r) => r.id === d.activeRun.runId) : null;
+  const active = activeRun
+    ? html`<div class="alert info" role="status"><p>A ${activeRun.kind} sync is in progress (<a href="/admin/districts/${d.id}/runs/${activeRun.id}">details</a>). New runs can start when it finishes.</p>${activeRun.status === 'running' ? progressBar(activeRun, `/api/districts/${d.id}/runs/${activeRun.id}`) : html`<p>It is ${activeRun.status}.</p>`}</div>`
+    : null;
   switch (d.phase) {
     case 'registered':
       lead = 'Registered. Start a review: a dry run that reads the whole roster and reports what it finds, applying nothing.';
@@ -146,13 +151,14 @@ function nextStep(v: DistrictView): Html {
       break;
     case 'syncing':
       lead = `Syncing ${cronWords(d.nightly?.cronSchedule)}.`;
+      if (active) break;
       parts.push(noteForm(v, 'sync-now', 'Sync now', { title: 'Sync now', hint: 'Runs a sync at once instead of waiting for tonight.' }));
       parts.push(noteForm(v, 'pause', 'Pause syncing', { title: 'Pause', tone: 'danger', noteLabel: 'Why (shown to everyone who looks)', confirm: 'Pause the nightly sync of this district?' }));
       break;
     case 'paused':
       lead = html`Paused${d.pausedReason ? html`: <em>${d.pausedReason}</em>` : ''}. The nightly sync does not run until you resume.`;
       parts.push(noteForm(v, 'resume', 'Resume syncing', { title: 'Resume', tone: 'good' }));
-      parts.push(noteForm(v, 'sync-now', 'Sync now', { title: 'Sync once', tone: 'secondary', hint: 'Runs one sync while staying paused.' }));
+      if (!active) parts.push(noteForm(v, 'sync-now', 'Sync now', { title: 'Sync once', tone: 'secondary', hint: 'Runs one sync while staying paused.' }));
       break;
     default:
       lead = `Phase ${phaseLabel(d.phase)}.`;
@@ -163,6 +169,7 @@ function nextStep(v: DistrictView): Html {
     parts.unshift(noteForm(v, f.form, ACTION_LABELS[f.form]!, { title: `${ACTION_LABELS[f.form]} was refused` }));
   }
   return html`<section class="card" aria-labelledby="next-h" id="next"><h2 id="next-h">Next step</h2><p>${lead}</p>
+${active ?? ''}
 ${parts.length ? html`<div class="actions">${parts}</div>` : ''}</section>`;
 }
 
@@ -176,8 +183,8 @@ ${table(
     { head: 'Kind', cell: (r) => html`${r.kind}${r.dryRun ? html` <span class="muted small">(dry run)</span>` : ''}` },
     { head: 'Status', cell: (r) => (r.status === 'running' ? html`${statusBadge('running')} ${progressBar(r, `/api/districts/${v.d.id}/runs/${r.id}`)}` : statusBadge(r.status)) },
     { head: 'Mode', cell: (r) => r.mode },
-    { head: 'Fetched', num: true, cell: (r) => fmtNumber(runTotal(r)) },
-    { head: 'Took', cell: (r) => duration(r.startedAt, r.finishedAt) },
+    { head: 'Fetched', num: true, cell: (r) => (r.status === 'running' ? '–' : fmtNumber(runTotal(r))) },
+    { head: 'Took', cell: (r) => html`<span class="nowrap">${duration(r.startedAt, r.finishedAt)}</span>` },
     { head: 'Links', cell: (r) => html`<a href="${base}/runs/${r.id}">Report</a>${r.temporal?.url ? html` · <a href="${r.temporal.url}" target="_blank" rel="noopener">Temporal UI<span class="skip"> (opens in a new tab)</span></a>` : ''}` },
   ],
   { caption: 'Run history, newest first', hiddenCaption: true, empty: 'No runs yet. Start a review above.' },
@@ -187,7 +194,7 @@ ${table(
 export function heldRunBlock(run: any, districtId: string, csrfToken: string | null, form: FormState | null | undefined): Html {
   const action = (what: 'approve' | 'discard') => `/admin/districts/${districtId}/runs/${run.id}/${what}`;
   const state = form?.form === `held-${run.id}` ? form : null;
-  return html`<div class="alert warn" role="status"><p><strong>Run held</strong> (${run.kind}, started ${when(run.startedAt)}). Yesterday’s roster stays in place until you decide.</p><p>${run.reason ?? 'No reason recorded.'}</p></div>
+  return html`<div class="alert warn" role="status"><p><strong>Run held</strong> (${run.kind}, started ${when(run.startedAt)}). Yesterday’s roster stays in place until you decide.</p>${run.summary?.guards?.length ? '' : html`<p>${run.reason ?? 'No reason recorded.'}</p>`}</div>
 ${guardsList(run)}
 ${countsTable(run)}
 <form method="post" action="${action('approve')}" aria-label="Decide the held run">${csrf(csrfToken)}
@@ -269,6 +276,10 @@ function reviewSection(v: DistrictView): Html {
   if (!d.review) return html`<section class="card" aria-labelledby="review-h" id="review"><h2 id="review-h">Review report</h2>${empty('No review yet.')}</section>`;
   if (!review) return html`<section class="card" aria-labelledby="review-h" id="review"><h2 id="review-h">Review report</h2>${alert('bad', 'The review run could not be loaded.')}</section>`;
   const s = d.review.summary;
+  if (!['registered', 'in_review', 'needs_changes'].includes(d.phase) && !v.filter.entity && !v.filter.severity && !v.filter.q) {
+    return html`<section class="card" aria-labelledby="review-h" id="review"><h2 id="review-h">Review report</h2>
+<p>${statusBadge(review.status)} The review of ${when(review.startedAt)} was approved${d.approval ? html` by ${d.approval.by}` : ''}. <a href="${base}/runs/${review.id}">Open it</a> · <a href="/requirements">Roster requirements</a></p></section>`;
+  }
   return html`<section class="card" aria-labelledby="review-h" id="review"><h2 id="review-h">Review report</h2>
 <p>${statusBadge(review.status)} Review started ${when(review.startedAt)}${review.finishedAt ? html`, finished ${when(review.finishedAt)}` : ''}.
 ${s ? html` <strong>${fmtNumber(s.blockingErrors)}</strong> blocking error(s), <strong>${fmtNumber(s.warnings)}</strong> warning(s).` : ''}
@@ -284,6 +295,8 @@ export function districtBody(v: DistrictView): Html {
   const { d } = v;
   const held = v.runs.filter((r) => r.status === 'held');
   const done = v.done ? DONE_MESSAGES[v.done] : null;
+  // Before approval the review report is the point of the page; afterwards the runs are.
+  const reviewFirst = ['registered', 'in_review', 'needs_changes'].includes(d.phase);
   return html`<div class="row"><h1>${d.name}</h1>${phaseBadge(d.phase)}</div>
 ${done ? alert('ok', done) : ''}
 <dl class="facts">
@@ -293,11 +306,10 @@ ${done ? alert('ok', done) : ''}
 <dt>Approval</dt><dd>${d.approval ? html`approved by ${d.approval.by} ${when(d.approval.at)}${d.approval.note ? html` – “${d.approval.note}”` : ''}` : 'not approved'}</dd>
 <dt>Links</dt><dd>${d.temporalUiUrl ? html`<a href="${d.temporalUiUrl}" target="_blank" rel="noopener">Onboarding workflow in Temporal UI<span class="skip"> (opens in a new tab)</span></a> · ` : ''}<a href="/admin/districts/${d.id}/year">Admin Mode</a></dd>
 </dl>
-<nav aria-label="On this page" class="toc"><ul><li><a href="#next">Next step</a></li>${held.length ? html`<li><a href="#held">Held runs (${held.length})</a></li>` : ''}<li><a href="#review">Review report</a></li><li><a href="#runs">Runs</a></li><li><a href="#connection">Tenant connection</a></li><li><a href="#leaders">Leaders</a></li><li><a href="#audit">Audit trail</a></li></ul></nav>
+<nav aria-label="On this page" class="toc"><ul><li><a href="#next">Next step</a></li>${held.length ? html`<li><a href="#held">Held runs (${held.length})</a></li>` : ''}${reviewFirst ? html`<li><a href="#review">Review report</a></li><li><a href="#runs">Runs</a></li>` : html`<li><a href="#runs">Runs</a></li><li><a href="#review">Review report</a></li>`}<li><a href="#connection">Tenant connection</a></li><li><a href="#leaders">Leaders</a></li><li><a href="#audit">Audit trail</a></li></ul></nav>
 ${nextStep(v)}
 ${held.length ? html`<section class="card" aria-labelledby="held-h" id="held"><h2 id="held-h">Held runs</h2>${held.map((r) => heldRunBlock(r, d.id, v.csrfToken, v.form))}</section>` : ''}
-${reviewSection(v)}
-${runsSection(v)}
+${reviewFirst ? html`${reviewSection(v)}${runsSection(v)}` : html`${runsSection(v)}${reviewSection(v)}`}
 ${connectionSection(v)}
 ${leadersSection(v)}
 ${auditSection(v)}`;
