@@ -97,6 +97,8 @@ interface FieldOpts {
   /** A form-unique prefix when the same field name appears in several forms on one page. */
   idPrefix?: string;
   pattern?: string;
+  /** id of a <datalist> of suggestions. */
+  list?: string;
 }
 
 const fieldId = (o: { name: string; idPrefix?: string }) => `${o.idPrefix ? `${o.idPrefix}-` : ''}${o.name}`;
@@ -109,7 +111,7 @@ export function field(o: FieldOpts): Html {
   return html`<div class="field${error ? ' invalid' : ''}">
 <label for="${id}">${o.label}</label>
 ${o.hint ? html`<span class="hint" id="${id}-hint">${o.hint}</span>` : ''}
-<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${o.required ? html` required` : ''}${o.placeholder ? html` placeholder="${o.placeholder}"` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${o.pattern ? html` pattern="${o.pattern}"` : ''}${described ? html` aria-describedby="${described}"` : ''}${error ? html` aria-invalid="true"` : ''}>
+<input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"${o.required ? html` required` : ''}${o.placeholder ? html` placeholder="${o.placeholder}"` : ''}${o.autocomplete ? html` autocomplete="${o.autocomplete}"` : ''}${o.pattern ? html` pattern="${o.pattern}"` : ''}${o.list ? html` list="${o.list}"` : ''}${described ? html` aria-describedby="${described}"` : ''}${error ? html` aria-invalid="true"` : ''}>
 ${error ? html`<span class="field-error" id="${id}-error">${error}</span>` : ''}
 </div>`;
 }

@@ -86,6 +86,8 @@ export interface DistrictView {
   runs: any[];
   leaders: any[] | null;
   leadersError?: string | null;
+  /** Active administrators in the roster, offered when assigning a leader. */
+  administrators?: { sourcedId: string; name: string; email: string | null }[];
   review: any | null;
   connection?: { result?: any; error?: string } | null;
   form?: FormState | null;
@@ -115,7 +117,9 @@ function nextStep(v: DistrictView): Html {
   // A run in progress (not the review, which has its own report below) is shown here, live.
   const activeRun = d.activeRun && d.activeRun.kind !== 'review' ? v.runs.find((r) => r.id === d.activeRun.runId) : null;
   const active = activeRun
-    ? html`<div class="alert info" role="status"><p>A ${activeRun.kind} sync is in progress (<a href="/admin/districts/${d.id}/runs/${activeRun.id}">details</a>). New runs can start when it finishes.</p>${activeRun.status === 'running' ? progressBar(activeRun, `/api/districts/${d.id}/runs/${activeRun.id}`) : html`<p>It is ${activeRun.status}.</p>`}</div>`
+    ? activeRun.status === 'held'
+      ? html`<div class="alert warn" role="status"><p>A ${activeRun.kind} sync is held and waits for your decision: see <a href="#held">Held runs</a>. New runs start after it is decided.</p></div>`
+      : html`<div class="alert info" role="status"><p>A ${activeRun.kind} sync is in progress (<a href="/admin/districts/${d.id}/runs/${activeRun.id}">details</a>). New runs can start when it finishes.</p>${activeRun.status === 'running' ? progressBar(activeRun, `/api/districts/${d.id}/runs/${activeRun.id}`) : ''}</div>`
     : null;
   switch (d.phase) {
     case 'registered':
@@ -232,6 +236,7 @@ ${resultBlock}`
 function leadersSection(v: DistrictView): Html {
   const base = `/admin/districts/${v.d.id}`;
   const state = v.form?.form === 'leader' ? v.form : null;
+  const admins = v.administrators ?? [];
   const list = v.leaders
     ? table(
         v.leaders,
@@ -251,7 +256,8 @@ function leadersSection(v: DistrictView): Html {
 ${list}
 <h3>Assign a leader</h3>
 <form method="post" action="${base}/leaders" class="inline-fields" aria-label="Assign a leader">${csrf(v.csrfToken)}
-${field({ name: 'sourcedId', label: 'Administrator’s roster id (sourcedId)', idPrefix: 'leader', value: state?.values.sourcedId ?? '', errors: state?.errors, required: true })}
+${field({ name: 'sourcedId', label: 'Administrator’s roster id (sourcedId)', idPrefix: 'leader', value: state?.values.sourcedId ?? '', errors: state?.errors, required: true, list: admins.length ? 'leader-admins' : undefined, hint: admins.length ? `${admins.length} administrator${admins.length === 1 ? '' : 's'} in the roster: start typing a name or id.` : 'No administrators in the live roster yet: leaders can be assigned after the first sync.' })}
+${admins.length ? html`<datalist id="leader-admins">${admins.map((a) => html`<option value="${a.sourcedId}">${a.name}${a.email ? ` (${a.email})` : ''}</option>`)}</datalist>` : ''}
 ${select({ name: 'title', label: 'Title', idPrefix: 'leader', value: state?.values.title ?? 'system_admin', options: [['system_admin', 'System Admin'], ['roster_lead', 'Roster Lead']], errors: state?.errors })}
 <div class="field"><button type="submit">Assign</button></div>
 </form>

@@ -1,5 +1,5 @@
 // JSON reads that Admin Mode needs beyond the SSO routes (and that automation may use too):
-//   GET /api/districts/:id/staff        active staff with their schools and latest invite, for the invite picker
+//   GET /api/districts/:id/staff        active staff with their schools and latest invite (invite picker, leader picker)
 //   GET /api/districts/:id/school-year  the school-year session to prefill "start the academic year":
 //                                       from the live roster, or straight from the feed before the first sync
 import type { FastifyPluginAsync } from 'fastify';
@@ -17,6 +17,7 @@ const StaffQuery = Type.Object(
   {
     q: Type.Optional(Type.String({ maxLength: 200, description: 'part of a name, email or sourcedId' })),
     school: Type.Optional(Type.String({ maxLength: 256, description: 'only staff of this school (org sourcedId)' })),
+    role: Type.Optional(Type.Union([Type.Literal('teacher'), Type.Literal('aide'), Type.Literal('administrator')], { description: 'only this roster role' })),
     // Query strings are text and the app does not coerce types: a number is spelled as digits.
     limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many staff (default 2000)' })),
   },
@@ -71,7 +72,7 @@ export const adminModeRoutes: FastifyPluginAsync = async (base) => {
         where li.district_id = u.district_id and li.user_sourced_id = u.sourced_id
         order by created_at desc, id desc limit 1) i on true
       where u.district_id = ${district.id} and u.deleted_at is null and u.status = 'active'
-        and u.data->>'role' = any(${[...STAFF_ROLES]}::text[])
+        and u.data->>'role' = any(${req.query.role ? [req.query.role] : [...STAFF_ROLES]}::text[])
         and ${req.query.school ? sql`u.data->'orgs' @> ${JSON.stringify([{ sourcedId: req.query.school }])}::jsonb` : sql`true`}
         and ${like ? sql`(u.sourced_id = ${q} or coalesce(u.data->>'email', '') ilike ${like} or (coalesce(u.data->>'givenName', '') || ' ' || coalesce(u.data->>'familyName', '')) ilike ${like})` : sql`true`}
       order by u.data->>'familyName', u.data->>'givenName', u.sourced_id

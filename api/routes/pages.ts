@@ -84,16 +84,18 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     const id = params(req).id!;
     const q = req.query as Query;
     const d = need(await api('GET', `/api/districts/${enc(id)}`), `district “${id}”`);
-    const [runs, leaders, review] = await Promise.all([
+    const [runs, leaders, review, admins] = await Promise.all([
       api('GET', `/api/districts/${enc(id)}/runs`),
       api('GET', `/api/districts/${enc(id)}/leaders`),
       d.review?.runId ? api('GET', `/api/districts/${enc(id)}/runs/${enc(d.review.runId)}`) : Promise.resolve(null),
+      api('GET', `/api/districts/${enc(id)}/staff?role=administrator&limit=500`),
     ]);
     const view: DistrictView = {
       d,
       runs: need(runs, 'the runs').runs,
       leaders: leaders.ok ? leaders.json.leaders : null,
       leadersError: leaders.ok ? null : leaders.message,
+      administrators: admins.ok ? admins.json.staff : [],
       review: review?.ok ? review.json : null,
       filter: issueFilter(q),
       done: q.done ?? null,
