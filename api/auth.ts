@@ -9,7 +9,7 @@ import fp from 'fastify-plugin';
 import cookie from '@fastify/cookie';
 import rateLimit from '@fastify/rate-limit';
 import type { LeaderTitle } from '../db/schema.js';
-import { accessFor, decide } from './authz.js';
+import { accessFor, decide, type Access } from './authz.js';
 import { HttpError } from './errors.js';
 import { html, page } from './html.js';
 import { identityFor, isRefusal } from './identity.js';
@@ -36,6 +36,10 @@ export interface Principal {
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+  }
+  interface FastifyInstance {
+    /** Every route registered after the auth plugin, with the access the policy gives it. */
+    routeAccess(): { method: string; url: string; access: Access }[];
   }
   interface FastifyContextConfig {
     /** The route checks CSRF itself (the support login form's double-submit token). */
@@ -129,6 +133,12 @@ export const authPlugin = fp(
       global: false,
       errorResponseBuilder: (_req, ctx) => new HttpError(429, 'rate_limited', `too many sign-in attempts from your address: wait ${ctx.after} and try again`),
     });
+
+    const routes: { method: string; url: string }[] = [];
+    app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) if (method !== 'HEAD') routes.push({ method, url: r.url });
+    });
+    app.decorate('routeAccess', () => routes.map((r) => ({ ...r, access: accessFor(r.method, r.url, r.url) })));
 
     app.addHook('onRequest', async (req, reply) => {
       const { principal, badToken, staleSession } = await authenticate(app, req);

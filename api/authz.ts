@@ -11,7 +11,9 @@ export type Access =
   /** Gradient Support only. */
   | 'support'
   /** Support, or a leader of the district named by the route's :id / :districtId. */
-  | 'district-leader';
+  | 'district-leader'
+  /** Support or any leader: pages that then show only what the leader's own district allows. */
+  | 'support-or-leader';
 
 export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /health': 'public',
@@ -24,6 +26,8 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'POST /support/login': 'public',
   'POST /logout': 'public',
   'GET /me': 'signed-in',
+  // Where support and leaders land after signing in (the Admin pages add their own rows here).
+  'GET /admin': 'support-or-leader',
   'GET /api/me': 'signed-in',
 
   // Districts: support registers, reviews and approves; a leader starts their year and sees their district.
@@ -91,11 +95,12 @@ export function decide(access: Access, principal: Principal | null, params: Reco
     return { allowed: false, status: 401, error: 'unauthorized', message: 'sign in (ClassLink for district staff and students, /support/login for Gradient Support), or send Authorization: Bearer <support API token>' };
   }
   if (access === 'signed-in' || principal.kind === 'support') return { allowed: true };
+  if (access === 'support-or-leader' && principal.kind === 'leader') return { allowed: true };
   if (access === 'district-leader' && principal.kind === 'leader') {
     const district = params.id ?? params.districtId;
     if (district && district === principal.districtId) return { allowed: true };
     return { allowed: false, status: 403, error: 'forbidden', message: `you lead district "${principal.districtId}" only: this belongs to another district` };
   }
-  const needs = access === 'support' ? 'Gradient Support' : 'Gradient Support or a leader of this district';
+  const needs = access === 'support' ? 'Gradient Support' : access === 'support-or-leader' ? 'Gradient Support or district leaders' : 'Gradient Support or a leader of this district';
   return { allowed: false, status: 403, error: 'forbidden', message: `only ${needs} may do this; you are signed in as a ${principal.kind}` };
 }

@@ -9,11 +9,15 @@ import { projectRoot } from '../config/tools.js';
 import { startEmbeddedPostgres, type EmbeddedPg } from '../db/embedded.js';
 import { createDb } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { createSupportAccount, findSupportAccount } from '../api/accounts.js';
+import { startSmtpCatcher } from '../mail/catcher.js';
 import { startSandbox, type RunningSandbox } from '../sandbox/server.js';
 import type { Size } from '../sandbox/generator.js';
 import { startTemporalDevServer, type TemporalDevServer } from './temporal-dev.js';
 
 const DEMO_DISTRICT = 'demo';
+/** A support account for signing in to the console in dev (never created outside dev). */
+const DEV_SUPPORT = { email: 'support@gradient.local', password: 'gradient-dev-password' };
 const dataDir = join(projectRoot, '.data');
 mkdirSync(dataDir, { recursive: true });
 const logFile = join(dataDir, 'dev.log');
@@ -109,7 +113,24 @@ async function main(): Promise<void> {
   }
   const { db } = createDb(databaseUrl);
   await migrateToLatest(db);
+  if (!(await findSupportAccount(db, DEV_SUPPORT.email))) await createSupportAccount(db, DEV_SUPPORT.email, DEV_SUPPORT.password);
   await db.destroy();
+
+  let smtpUrl = config.smtpUrl;
+  let mailViewer: string | null = null;
+  if (!smtpUrl) {
+    const catcher = await startSmtpCatcher({ smtpPort: 2525, httpPort: 2580 });
+    stops.push({ name: 'SMTP catcher', stop: () => catcher.close() });
+    smtpUrl = catcher.smtpUrl;
+    mailViewer = catcher.httpUrl;
+    let shown = 0;
+    // Show what was sent (login invites, notices) as it arrives.
+    setInterval(() => {
+      const all = catcher.messages();
+      for (const m of all.slice(shown)) say(`mail to ${m.to.join(', ')}: "${m.subject}" (${mailViewer})`);
+      shown = all.length;
+    }, 1000).unref();
+  }
 
   let temporalAddress = config.temporal.address;
   let temporalUi = config.temporal.uiUrl;
@@ -136,6 +157,7 @@ async function main(): Promise<void> {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_UI_URL: temporalUi,
     SUPPORT_API_TOKEN: config.supportApiToken,
+    SMTP_URL: smtpUrl,
     PORT: String(config.api.port),
   };
   startChild('worker', 'worker/main.ts', env);
@@ -157,6 +179,8 @@ async function main(): Promise<void> {
       }),
     });
     if (res.status !== 201) throw new Error(`registering the demo district failed (${res.status}): ${await res.text()}`);
+    // Logins must carry the tenant's id, as a real ClassLink tenant's do.
+    await fetch(`${api}/api/districts/${DEMO_DISTRICT}/sso`, { method: 'PUT', headers, body: JSON.stringify({ tenantId: sandbox.generator.tenantId }) });
     say(`registered the demo district "${DEMO_DISTRICT}"`);
   }
   const state = (await (await fetch(`${api}/api/districts/${DEMO_DISTRICT}`, { headers })).json()) as { phase?: string };
@@ -173,6 +197,9 @@ async function main(): Promise<void> {
       `  API             ${publicUrl}   (health: /health, readiness: /ready)`,
       `  Temporal UI     ${temporalUi}   (filter: DistrictId="${DEMO_DISTRICT}")`,
       `  Sandbox tenant  ${sandbox.url}   (OneRoster: ${sandbox.onerosterBaseUrl}, OIDC: ${sandbox.oidcIssuer}; sign in as any user, password "sandbox")`,
+      `  Support sign-in ${publicUrl}/support/login   (${DEV_SUPPORT.email} / ${DEV_SUPPORT.password})`,
+      `  District SSO    ${publicUrl}/sso/${DEMO_DISTRICT}/login   (any rostered user's email, password "sandbox")`,
+      ...(mailViewer ? [`  Mail catcher    ${mailViewer}   (SMTP ${smtpUrl})`] : []),
       `  Support token   ${config.supportApiToken}${config.supportApiTokenGenerated ? '   (generated for this run; set SUPPORT_API_TOKEN to keep one)' : ''}`,
       `  Logs            ${logFile}`,
       '',

@@ -21,7 +21,7 @@ const InviteBody = Type.Object(
   { userSourcedIds: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 100, description: 'staff sourcedIds, at most 100 per request' }) },
   { additionalProperties: false },
 );
-const ListQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
+const ListQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(1000|[1-9][0-9]{0,2})$', description: '1-1000, default 200' })) }, { additionalProperties: false });
 
 export type InviteStatus = 'sent' | 'failed' | 'skipped' | 'throttled';
 export interface InviteResult {
@@ -162,7 +162,7 @@ export const inviteRoutes: FastifyPluginAsync = async (base) => {
       .where('i.district_id', '=', district.id)
       .orderBy('i.created_at', 'desc')
       .orderBy('i.id', 'desc')
-      .limit(req.query.limit ?? 200)
+      .limit(Number(req.query.limit ?? 200))
       .execute();
     const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
     return {

@@ -18,7 +18,7 @@ const SearchQuery = Type.Object(
   {
     q: Type.String({ minLength: 2, maxLength: 200, description: 'name, email, username, class code or sourcedId' }),
     type: Type.Optional(Type.Union([Type.Literal('staff'), Type.Literal('student'), Type.Literal('class')])),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1-100, default 20' })),
   },
   { additionalProperties: false },
 );
@@ -61,7 +61,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (base) => {
   app.get('/api/districts/:id/search', { schema: { params: DistrictIdParams, querystring: SearchQuery } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
-    const hits = await searchRoster(db, district.id, req.query.q, req.query.type, req.query.limit ?? 20);
+    const hits = await searchRoster(db, district.id, req.query.q, req.query.type, Number(req.query.limit ?? 20));
     const path = { staff: 'staff', student: 'students', class: 'classes' } as const;
     return { results: hits.map((h) => ({ ...h, scheduleUrl: `/api/districts/${district.id}/schedules/${path[h.type]}/${encodeURIComponent(h.sourcedId)}` })) };
   });

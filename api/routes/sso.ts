@@ -57,7 +57,9 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
   const { db, config, secrets } = app.deps;
   const oidc = new OidcClients({ allowInsecure: config.env !== 'production' });
   const redirectUri = (districtId: string) => `${config.api.publicUrl}/sso/${districtId}/callback`;
-  const loginRate = { rateLimit: { max: 30, timeWindow: '1 minute' } };
+  // A school signs in behind one address at 8 a.m.: generous per address, it only bounds floods of
+  // pending sign-ins (the password check is ClassLink's).
+  const loginRate = { rateLimit: { max: 600, timeWindow: '1 minute' } };
 
   async function refuse(reply: FastifyReply, districtId: string, status: number, code: string, reason: string, ask: 'district' | 'support') {
     const contacts = ask === 'district' ? await districtContacts(db, districtId) : [];

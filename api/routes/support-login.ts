@@ -6,6 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import formbody from '@fastify/formbody';
 import { verifySupportLogin } from '../accounts.js';
+import { HttpError } from '../errors.js';
 import { html, page } from '../html.js';
 import { cookieOptions, createSession, destroySession, LOGIN_CSRF_COOKIE, randomToken, sha256, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
 
@@ -49,12 +50,25 @@ ${opts.error ? html`<p role="alert" class="error">${opts.error}</p>` : ''}
     return form(reply, 200, { next: req.query.next });
   });
 
-  app.post(LOGIN_PATH, { config: { rateLimit: { max: 10, timeWindow: '5 minutes' }, ownCsrf: true }, schema: { body: LoginBody } }, async (req, reply) => {
+  // Flooding from one address: 100 posts per 5 minutes whatever the account (before the body is read).
+  // Guessing one account's password: 10 tries per 5 minutes per address and account (needs the body).
+  const perAccount = app.createRateLimit({
+    max: 10,
+    timeWindow: '5 minutes',
+    keyGenerator: (req) => `${req.ip}|${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+  });
+  app.post(LOGIN_PATH, { config: { rateLimit: { max: 100, timeWindow: '5 minutes' }, ownCsrf: true }, schema: { body: LoginBody } }, async (req, reply) => {
     const { email, password, _csrf: sent, next } = req.body;
     const raw = req.cookies[LOGIN_CSRF_COOKIE];
     const expected = raw ? req.unsignCookie(raw) : null;
     if (!sent || !expected?.valid || expected.value !== sent) {
       return form(reply, 403, { error: 'This sign-in form has expired. Please sign in again.', email, next });
+    }
+    // Counted only for password checks, after the form token: a stale form is not a guess.
+    const limit = await perAccount(req);
+    if (!limit.isAllowed && limit.isExceeded) {
+      void reply.header('retry-after', String(limit.ttlInSeconds));
+      throw new HttpError(429, 'rate_limited', `too many sign-in attempts for this account from your address: wait ${Math.ceil(limit.ttlInSeconds / 60)} min and try again`);
     }
     const account = await verifySupportLogin(db, email, password);
     if (!account) {

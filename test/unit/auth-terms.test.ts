@@ -1,0 +1,9 @@
+import { todayIn } from '../../roster/terms.js';
+
+test('today is the calendar date in the district’s time zone, not the server’s', () => {
+  const instant = new Date('2026-11-29T03:30:00Z'); // 21:30 on the 28th in Chicago
+  expect(todayIn('America/Chicago', instant)).toBe('2026-11-28');
+  expect(todayIn('UTC', instant)).toBe('2026-11-29');
+  expect(todayIn('Pacific/Honolulu', instant)).toBe('2026-11-28');
+  expect(todayIn('Asia/Tokyo', new Date('2026-12-31T15:00:00Z'))).toBe('2027-01-01');
+});
