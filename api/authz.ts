@@ -66,7 +66,6 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /api/districts/:id/school-year': 'district-leader',
 
   // Admin pages (api/routes/pages.ts). Unlisted /admin pages are the support console (support only).
-  'GET /admin': 'signed-in',
   'GET /admin/districts/:id/year': 'district-leader',
   'POST /admin/districts/:id/year': 'district-leader',
   'GET /admin/districts/:id/terms': 'district-leader',
