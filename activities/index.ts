@@ -8,6 +8,7 @@ import { deltaFilter } from '../oneroster/delta.js';
 import { OneRosterError } from '../oneroster/errors.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
 import { applyStaging } from '../roster/apply.js';
+import { analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
 import { dateIn, evaluateGuards, gatherTermFacts, stagedNotSkipped, type AcademicYearDates } from '../roster/guards.js';
@@ -159,18 +160,32 @@ export function createActivities(deps: ActivityDeps) {
       const delta = run.mode === 'delta';
       const today = dateIn(district.timezone, clock());
       let phase = 'validate';
+      // Visible at once; everything else of validation commits together.
+      await setProgress(db, runId, { phase: 'validate' });
       return withHeartbeat(
         () => ({ phase }),
-        async () => {
-          await setProgress(db, runId, { phase: 'validate' });
+        () => inBatch(db, async (db) => {
+          const lap = (() => {
+            let t = clock().getTime();
+            return () => {
+              const now = clock().getTime();
+              const ms = now - t;
+              t = now;
+              return ms;
+            };
+          })();
+          await analyzeStaging(db);
           await resetValidation(db, runId);
           const checked = await validateStaging(db, { runId, districtId, delta });
+          const rulesMs = lap();
           phase = 'warnings';
           const warningCounts = await findWarnings(db, { runId, districtId, delta, today });
+          const warningsMs = lap();
           phase = 'plan';
           const plan = await computePlan(db, { runId, districtId, fullFeed: !delta });
           const terms = await gatherTermFacts(db, { runId, districtId, delta, today }, academicYear, settings);
           const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: await stagedNotSkipped(db, runId), terms }, settings);
+          const planMs = lap();
           const staged = await stagedCounts(db, runId);
           const quarantinedSamples = await db
             .selectFrom('staging_records')
@@ -198,14 +213,14 @@ export function createActivities(deps: ActivityDeps) {
             guards: verdict.hits,
             today,
           });
-          await mergeRunJson(db, runId, 'timings', { validate_ms: clock().getTime() - started });
+          await mergeRunJson(db, runId, 'timings', { validate_ms: clock().getTime() - started, validate_rules_ms: rulesMs, validate_warnings_ms: warningsMs, validate_plan_ms: planMs });
           const warnings = Object.values(warningCounts).reduce((a, b) => a + b, 0);
           if (verdict.held && !run.dry_run) {
             await setRunStatus(db, runId, 'held', verdict.reason);
             await setProgress(db, runId, { phase: 'held' });
           }
           return { held: verdict.held && !run.dry_run, errors: checked.errors, warnings, ...(verdict.reason ? { reason: verdict.reason } : {}) };
-        },
+        }),
       );
     },
 
@@ -214,7 +229,7 @@ export function createActivities(deps: ActivityDeps) {
       const applied = await withHeartbeat(
         () => ({ phase: 'apply' }),
         () =>
-          db.transaction().execute(async (trx) => {
+          inBatch(db, async (trx) => {
             const run = await trx.selectFrom('sync_runs').select(['mode', 'status', 'summary', 'dry_run']).where('id', '=', runId).forUpdate().executeTakeFirstOrThrow();
             // An earlier attempt that died after its commit already applied this run.
             if ((run.summary as { applied?: boolean }).applied) return true;

@@ -62,11 +62,14 @@ class Sql {
     return `(case when ${Sql.refOk(v)} then ${v}->>'sourcedId' end)`;
   }
 
-  /** The referenced record exists: in this run's staging (not skipped), or live when the feed is a delta. */
+  /**
+   * The referenced record exists: in this run's staging (not skipped), or, when the feed is a delta,
+   * live and either active or deleted by ClassLink (tobedeleted), as a full feed would still serve it.
+   */
   exists(target: Collection, id: string): string {
     const staged = `exists (select 1 from staging_records t where t.run_id = ${this.quote(this.ctx.runId)} and t.entity = '${target}' and t.sourced_id = ${id} and t.skip_reason is null)`;
     if (!this.ctx.delta) return staged;
-    const live = `exists (select 1 from ${LIVE_TABLE[target]} l where l.district_id = ${this.quote(this.ctx.districtId)} and l.sourced_id = ${id} and l.deleted_at is null)`;
+    const live = `exists (select 1 from ${LIVE_TABLE[target]} l where l.district_id = ${this.quote(this.ctx.districtId)} and l.sourced_id = ${id} and (l.deleted_at is null or l.status = 'tobedeleted'))`;
     return `(${staged} or ${live})`;
   }
 

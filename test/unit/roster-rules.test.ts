@@ -52,7 +52,7 @@ function entityPlan(liveActive: number, kinds: Partial<EntityPlan['kinds']> = {}
   return { liveActive, kinds: { ...Object.fromEntries(PLAN_KINDS.map((k) => [k, 0])), ...kinds } as EntityPlan['kinds'], samples: { missing: ['usr-1', 'usr-2'] } };
 }
 
-function facts(over: Partial<GuardFacts> & { plan?: Partial<Plan> } = {}): GuardFacts {
+function facts(over: Partial<Omit<GuardFacts, 'plan'>> & { plan?: Partial<Plan> } = {}): GuardFacts {
   const plan = Object.fromEntries(COLLECTIONS.map((c) => [c, entityPlan(100)])) as Plan;
   return {
     mode: 'full',
