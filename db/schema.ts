@@ -79,6 +79,8 @@ export interface AuditEventsTable {
   action: string;
   note: string | null;
   details: Json<Record<string, unknown>>;
+  /** `<workflow chain>/<seq>` for events the onboarding workflow records; unique, so retries are harmless. */
+  event_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Columns shared by the six live roster tables. */

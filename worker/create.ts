@@ -1,9 +1,11 @@
 // Builds the worker from injected parts; used by worker/main.ts, the dev launcher and the tests.
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createActivities } from '../activities/index.js';
+import { createOnboardingActivities } from '../activities/onboarding.js';
 import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import { createOneRosterClient } from '../oneroster/client.js';
@@ -30,11 +32,17 @@ export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
     pool: parts.pool,
     oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
   });
+  // Stopping the nightly cron child needs terminate, hence a client on the worker's connection.
+  const onboardingActivities = createOnboardingActivities({
+    db: parts.db,
+    temporal: new Client({ connection: parts.connection, namespace: parts.namespace }),
+    oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
+  });
   return Worker.create({
     connection: parts.connection,
     namespace: parts.namespace,
     taskQueue: parts.taskQueue,
-    activities,
+    activities: { ...activities, ...onboardingActivities },
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath }),
     maxConcurrentActivityTaskExecutions: parts.maxConcurrentActivityTaskExecutions ?? 20,
   });
