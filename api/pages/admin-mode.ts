@@ -1,6 +1,6 @@
 // The district leader's Admin Mode: start the academic year, terms, spot checks and login invites.
 // Support sees the same pages for any district. Pure rendering over the JSON the routes fetched.
-import { alert, badge, cronWords, csrf, empty, field, fmtNumber, html, phaseBadge, select, statusBadge, table, textarea, when, type FieldErrors, type Html } from './components.js';
+import { alert, badge, cronWords, whenIn, csrf, empty, field, fmtNumber, html, phaseBadge, select, statusBadge, table, textarea, when, type FieldErrors, type Html } from './components.js';
 import type { FormState } from './support.js';
 
 // ---- academic year --------------------------------------------------------------------------------
@@ -42,7 +42,7 @@ export function yearBody(o: { d: any; suggestion: any | null; form: FormState | 
   const prefillNote = o.form
     ? ''
     : s
-      ? html`<p class="muted">Prefilled from the school-year session <strong>${s.title ?? s.sourcedId}</strong> in your ${suggestion.source === 'feed' ? 'ClassLink feed' : 'roster'}. Check the dates before you start.</p>`
+      ? html`<p class="muted">Prefilled from the school-year session <strong>${s.title ?? s.sourcedId}</strong> in your ${suggestion.source === 'roster' ? 'roster' : 'ClassLink feed'}. Check the dates before you start.</p>`
       : suggestion?.message
         ? html`<p class="muted">${suggestion.message}</p>`
         : '';
@@ -51,7 +51,7 @@ export function yearBody(o: { d: any; suggestion: any | null; form: FormState | 
 <dl class="facts">
 <dt>Phase</dt><dd>${phaseBadge(d.phase)}</dd>
 <dt>Academic year</dt><dd>${started ? html`<strong>${started.schoolYear}</strong>: ${longDate(started.startDate)} to ${longDate(started.endDate)}` : 'not started yet'}</dd>
-<dt>Nightly sync</dt><dd id="nightly-status">${d.nightly?.running ? badge('Running', 'ok') : badge('Not running', 'idle')} ${d.nightly?.running ? cronWords(d.nightly.cronSchedule) : d.phase === 'paused' ? 'paused by Gradient Support' : 'starts when the academic year starts'}${o.isSupport && d.nightly?.workflowId ? html` <span class="muted small mono">${d.nightly.workflowId}</span>` : ''}</dd>
+<dt>Nightly sync</dt><dd id="nightly-status">${d.nightly?.running ? badge('Running', 'ok') : badge('Not running', 'idle')} ${d.nightly?.running ? cronWords(d.nightly.cronSchedule) : d.phase === 'paused' ? `paused${d.pausedReason ? `: ${d.pausedReason}` : ''}` : 'starts when the academic year starts'}${d.nightly?.running && d.nightly?.nextRunAt ? html`; next run ${whenIn(d.nightly.nextRunAt, d.timezone ?? 'America/Chicago')}` : ''}${o.isSupport && d.nightly?.workflowId ? html` <span class="muted small mono">${d.nightly.workflowId}</span>` : ''}</dd>
 ${d.lastRun ? html`<dt>Last sync</dt><dd>${statusBadge(d.lastRun.status)} ${when(d.lastRun.finishedAt)}</dd>` : ''}
 </dl></section>`;
   const form = allowed

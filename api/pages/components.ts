@@ -48,6 +48,15 @@ export function when(iso: string | null | undefined): Html {
   return html`<time datetime="${d.toISOString()}" title="${ago(d)}">${text}</time>`;
 }
 
+/** A timestamp as the district's wall-clock time, e.g. "Nov 28, 23:49 (America/Chicago)". */
+export function whenIn(iso: string | null | undefined, timeZone: string): Html {
+  if (!iso) return html`<span class="muted">–</span>`;
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return html`${iso}`;
+  const text = new Intl.DateTimeFormat('en-US', { timeZone, month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(d);
+  return html`<time datetime="${d.toISOString()}">${text} (${timeZone})</time>`;
+}
+
 export function ago(d: Date, now = Date.now()): string {
   const s = Math.round((now - d.getTime()) / 1000);
   if (s < 60) return 'just now';

@@ -86,6 +86,8 @@ export interface DistrictView {
   runs: any[];
   leaders: any[] | null;
   leadersError?: string | null;
+  /** The whole trail (GET /api/districts/:id/audit); null falls back to the state's newest entries. */
+  audit?: { at: string; actor: string; action: string; note: string | null }[] | null;
   /** Active administrators in the roster, offered when assigning a leader. */
   administrators?: { sourcedId: string; name: string; email: string | null }[];
   review: any | null;
@@ -266,7 +268,8 @@ ${state?.message ? html`<p class="field-error" role="alert">${state.message}</p>
 }
 
 function auditSection(v: DistrictView): Html {
-  const events = (v.d.auditEvents ?? []) as { at: string; actor: string; action: string; note: string | null }[];
+  // Newest first: the table's whole trail, else the workflow state's newest entries.
+  const events = (v.audit ?? v.d.audit ?? v.d.auditEvents ?? []) as { at: string; actor: string; action: string; note?: string | null }[];
   return html`<section class="card" aria-labelledby="audit-h" id="audit"><h2 id="audit-h">Audit trail</h2>
 ${table(events, [
   { head: 'When', cell: (e) => when(e.at) },
@@ -308,7 +311,7 @@ ${done ? alert('ok', done) : ''}
 <dl class="facts">
 <dt>District id</dt><dd class="mono">${d.id}</dd>
 <dt>Academic year</dt><dd>${d.academicYear ? `${d.academicYear.schoolYear}: ${d.academicYear.startDate} to ${d.academicYear.endDate}` : 'not started'}</dd>
-<dt>Nightly sync</dt><dd>${d.nightly?.running ? badge('running', 'ok') : badge('not running', 'idle')} <span class="muted small">${d.nightly?.running ? cronWords(d.nightly?.cronSchedule) : d.phase === 'paused' ? 'paused' : 'starts when the academic year starts'}</span></dd>
+<dt>Nightly sync</dt><dd>${d.nightly?.running ? badge('running', 'ok') : badge('not running', 'idle')} <span class="muted small">${d.nightly?.running ? cronWords(d.nightly?.cronSchedule) : d.phase === 'paused' ? 'paused' : 'starts when the academic year starts'}</span>${d.nightly?.running && d.nightly?.nextRunAt ? html` <span class="muted small">· next ${when(d.nightly.nextRunAt)}</span>` : ''}</dd>
 <dt>Approval</dt><dd>${d.approval ? html`approved by ${d.approval.by} ${when(d.approval.at)}${d.approval.note ? html` – “${d.approval.note}”` : ''}` : 'not approved'}</dd>
 <dt>Links</dt><dd>${d.temporalUiUrl ? html`<a href="${d.temporalUiUrl}" target="_blank" rel="noopener">Onboarding workflow in Temporal UI<span class="skip"> (opens in a new tab)</span></a> · ` : ''}<a href="/admin/districts/${d.id}/year">Admin Mode</a></dd>
 </dl>

@@ -2,6 +2,8 @@
 //   GET /api/districts/:id/staff        active staff with their schools and latest invite (invite picker, leader picker)
 //   GET /api/districts/:id/school-year  the school-year session to prefill "start the academic year":
 //                                       from the live roster, or straight from the feed before the first sync
+//   GET /api/districts/:id/audit        the whole audit trail from audit_events, newest first: what the
+//                                       workflow recorded and what routes record (leaders, held-run decisions)
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -54,9 +56,25 @@ const asSession = (sourcedId: string, d: Json): SchoolYearSession => ({
   endDate: str(d.endDate),
 });
 
+const AuditQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many events (default 200)' })) }, { additionalProperties: false });
+
 export const adminModeRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { db, secrets } = app.deps;
+
+  app.get('/api/districts/:id/audit', { schema: { params: DistrictIdParams, querystring: AuditQuery } }, async (req) => {
+    const district = await getDistrict(db, req.params.id);
+    if (!district) throw notFound(`district "${req.params.id}"`);
+    const rows = await db
+      .selectFrom('audit_events')
+      .select(['at', 'actor', 'action', 'note', 'details'])
+      .where('district_id', '=', district.id)
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(req.query.limit ? Number(req.query.limit) : 200)
+      .execute();
+    return { events: rows.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, note: r.note, details: r.details })) };
+  });
 
   app.get('/api/districts/:id/staff', { schema: { params: DistrictIdParams, querystring: StaffQuery } }, async (req) => {
     const district = await getDistrict(db, req.params.id);

@@ -15,6 +15,8 @@ import { adminModeTabs, layout, type LayoutOptions } from '../pages/layout.js';
 import { REQUIREMENTS_PATH, requirementsBody } from '../pages/requirements.js';
 import { districtBody, districtsListBody, runBody, type DistrictView, type FormState } from '../pages/support.js';
 import type { IssueFilter } from '../pages/report.js';
+import { todayIn } from '../../roster/terms.js';
+import { pickSchoolYear } from './admin-mode.js';
 
 type Form = Record<string, string | string[] | undefined>;
 type Query = Record<string, string | undefined>;
@@ -84,11 +86,12 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     const id = params(req).id!;
     const q = req.query as Query;
     const d = need(await api('GET', `/api/districts/${enc(id)}`), `district “${id}”`);
-    const [runs, leaders, review, admins] = await Promise.all([
+    const [runs, leaders, review, admins, audit] = await Promise.all([
       api('GET', `/api/districts/${enc(id)}/runs`),
       api('GET', `/api/districts/${enc(id)}/leaders`),
       d.review?.runId ? api('GET', `/api/districts/${enc(id)}/runs/${enc(d.review.runId)}`) : Promise.resolve(null),
       api('GET', `/api/districts/${enc(id)}/staff?role=administrator&limit=500`),
+      api('GET', `/api/districts/${enc(id)}/audit`),
     ]);
     const view: DistrictView = {
       d,
@@ -96,6 +99,7 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
       leaders: leaders.ok ? leaders.json.leaders : null,
       leadersError: leaders.ok ? null : leaders.message,
       administrators: admins.ok ? admins.json.staff : [],
+      audit: audit.ok ? audit.json.events : null,
       review: review?.ok ? review.json : null,
       filter: issueFilter(q),
       done: q.done ?? null,
@@ -205,8 +209,14 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     const { api, p, token } = ctx(req);
     const id = params(req).id!;
     const d = await adminModeFrame(api, id);
-    // The prefill is only needed when nothing was typed yet.
-    const suggestion = form ? null : (await api('GET', `/api/districts/${enc(id)}/school-year`)).json;
+    // The prefill is only needed when nothing was typed yet: the school year the review (or the
+    // workflow's last terms check) saw in the feed, else the roster or the feed itself.
+    const seen = [...(d.feedTerms?.terms ?? []), ...(d.review?.summary?.terms ?? [])] as { sourcedId: string; title: string; type: string; startDate: string; endDate: string }[];
+    const fromReview = pickSchoolYear(
+      seen.filter((t) => t.type === 'schoolYear').map((t) => ({ ...t, schoolYear: t.endDate?.slice(0, 4) ?? null })),
+      todayIn(d.timezone ?? 'America/Chicago'),
+    );
+    const suggestion = form ? null : fromReview ? { source: 'review', session: fromReview } : (await api('GET', `/api/districts/${enc(id)}/school-year`)).json;
     const q = req.query as Query;
     return send(reply, status, modeLayout(req, d, 'year', 'Academic year', yearBody({ d, suggestion, form, done: q.done ?? null, csrfToken: token, isSupport: p.kind === 'support' })));
   }
@@ -224,7 +234,9 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     const r = await api('POST', `/api/districts/${enc(id)}/academic-year`, { schoolYear: values.schoolYear, startDate: values.startDate, endDate: values.endDate, ...withNote(values.note) });
     if (!r.ok) {
       const msg = r.message ?? 'refused';
-      const fieldErrors = errorsFromMessage(msg, ['schoolYear', 'startDate', 'endDate']);
+      const named = errorsFromMessage(msg, ['schoolYear', 'startDate', 'endDate']);
+      // The workflow's refusals speak of days too: "the first day (…) must be before the last day", "the year's last day … has passed".
+      const fieldErrors = Object.keys(named).length ? named : /last day/.test(msg) ? { endDate: msg } : /first day/.test(msg) ? { startDate: msg } : {};
       return yearPage(req, reply, state(fieldErrors, Object.keys(fieldErrors).length ? undefined : msg), r.status);
     }
     return reply.redirect(`/admin/districts/${enc(id)}/year?done=year`, 303);
