@@ -176,6 +176,12 @@ test('a refused approval keeps the note and says why, next to the form', async (
     await see.text(page.getByRole('alert'), /review/);
     await see.value(page.locator('#approve-note'), 'typed by hand');
     await shot(page, 'approve-refused');
+
+    // A district that does not exist: a page that says so, not JSON.
+    const missing = await page.goto(`${sys.url}/admin/districts/no-such-district`);
+    expect(missing!.status()).toBe(404);
+    await see.text(page.getByRole('alert'), 'district “no-such-district”');
+    await shot(page, 'not-found');
   });
   expect(problems).toEqual([]);
   await context.close();
