@@ -1,18 +1,42 @@
 // Thin activity functions built from injected dependencies; each delegates to roster/ or oneroster/.
-// Inputs and outputs are ids and counts only.
-import { Context } from '@temporalio/activity';
+// Inputs and outputs are ids and counts only: roster data never enters a workflow payload.
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import type { Database, District, RunKind } from '../db/schema.js';
-import { COLLECTIONS, type OneRosterClient } from '../oneroster/types.js';
+import { deltaFilter } from '../oneroster/delta.js';
+import { OneRosterError } from '../oneroster/errors.js';
+import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
 import { applyStaging } from '../roster/apply.js';
+import { analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
-import { createRun, issueCounts, mergeRunJson, requireRun, runSummary, setProgress, setRunStatus } from '../roster/runs.js';
-import { dropStaging, resumeOffset, stagedCounts, writePage } from '../roster/staging.js';
-import { validateStaging } from '../roster/validate.js';
+import { fetchIntoStaging } from '../roster/fetch.js';
+import { dateIn, evaluateGuards, gatherTermFacts, stagedNotSkipped, type AcademicYearDates } from '../roster/guards.js';
+import { chooseMode } from '../roster/mode.js';
+import { computePlan, wouldChange } from '../roster/plan.js';
+import {
+  createRun,
+  issueCounts,
+  issueCountsByRule,
+  mergeRunJson,
+  requireRun,
+  resumeHeldRun,
+  runSummary,
+  setProgress,
+  setRunStatus,
+} from '../roster/runs.js';
+import { syncSettings } from '../roster/settings.js';
+import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, stagedCounts } from '../roster/staging.js';
+import { resetValidation, validateStaging } from '../roster/validate.js';
+import { findWarnings } from '../roster/warnings.js';
 import type { RunSummary } from '../workflows/messages.js';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
+  /** Raw pool for COPY into staging; without it pages are written with batched INSERTs. */
+  pool?: pg.Pool;
+  /** Force a staging writer (benchmarks); default COPY when a pool is given. */
+  stagingMethod?: 'copy' | 'insert';
   /** Builds the district's OneRoster client from its stored (encrypted) connection. */
   oneroster: (district: District) => OneRosterClient;
   clock?: () => Date;
@@ -24,18 +48,53 @@ interface RunRef {
   runId: string;
 }
 
-function heartbeat(details: unknown): void {
-  // Activities also run outside a worker (unit tests call them directly).
+/** Who decided a held run, and why. */
+export interface Decision {
+  actor: string;
+  note?: string;
+}
+
+function inActivity(): boolean {
   try {
-    Context.current().heartbeat(details);
+    Context.current();
+    return true;
   } catch {
-    /* not in an activity context */
+    return false;
   }
+}
+
+/**
+ * Heartbeats `details()` every few seconds while `work` runs, so a long SQL statement or a slow page
+ * does not look like a dead worker, while a killed worker is noticed within the heartbeat timeout.
+ */
+async function withHeartbeat<T>(details: () => unknown, work: () => Promise<T>): Promise<T> {
+  if (!inActivity()) return work();
+  const ctx = Context.current();
+  ctx.heartbeat(details());
+  const timer = setInterval(() => ctx.heartbeat(details()), 5_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** A OneRoster failure that retrying cannot fix (bad credentials, 403, 404) stops the run at once. */
+function asActivityError(err: unknown): unknown {
+  if (err instanceof OneRosterError && !err.retryable) {
+    return ApplicationFailure.create({ type: `OneRoster.${err.code}`, message: err.message, nonRetryable: true });
+  }
+  return err;
+}
+
+function attempt(): number | undefined {
+  return inActivity() ? Context.current().info.attempt : undefined;
 }
 
 export function createActivities(deps: ActivityDeps) {
   const { db } = deps;
   const clock = deps.clock ?? (() => new Date());
+  const writer = deps.pool && deps.stagingMethod !== 'insert' ? copyWriter(deps.pool) : insertWriter(db);
 
   async function summarize(runId: string): Promise<RunSummary> {
     return runSummary(await requireRun(db, runId), await issueCounts(db, runId));
@@ -43,76 +102,187 @@ export function createActivities(deps: ActivityDeps) {
 
   return {
     async beginRun(input: RunRef & { kind: RunKind; dryRun: boolean; workflowId: string; temporalRunId: string }): Promise<{ runId: string }> {
-      await requireDistrict(db, input.districtId);
-      await createRun(db, { id: input.runId, districtId: input.districtId, kind: input.kind, dryRun: input.dryRun, mode: 'full', workflowId: input.workflowId, temporalRunId: input.temporalRunId });
+      const district = await requireDistrict(db, input.districtId);
+      const { settings, ignored } = syncSettings(district);
+      const existing = await db.selectFrom('sync_runs').select('id').where('id', '=', input.runId).executeTakeFirst();
+      if (existing) return { runId: input.runId };
+      const decision = input.dryRun ? { mode: 'full' as const, deltaSince: null, why: 'a review reads the whole roster' } : await chooseMode(db, input.districtId, input.kind, clock(), settings);
+      // Throws RunConflictError while another run of the district is running or held: the workflow
+      // retries with backoff, so this run waits for it instead of failing.
+      await createRun(db, {
+        id: input.runId,
+        districtId: input.districtId,
+        kind: input.kind,
+        dryRun: input.dryRun,
+        mode: decision.mode,
+        deltaSince: decision.deltaSince,
+        workflowId: input.workflowId,
+        temporalRunId: input.temporalRunId,
+      });
+      await mergeRunJson(db, input.runId, 'summary', { mode: { mode: decision.mode, why: decision.why }, ...(ignored.length ? { settingsIgnored: ignored } : {}) });
       return { runId: input.runId };
     },
 
     async fetchRoster({ districtId, runId }: RunRef): Promise<{ fetched: Record<string, number> }> {
       const district = await requireDistrict(db, districtId);
-      const client = deps.oneroster(district);
-      const started = clock().getTime();
-      for (const collection of COLLECTIONS) {
-        let pagesDone = 0;
-        const startOffset = await resumeOffset(db, runId, collection);
-        for await (const page of client.pages(collection, { startOffset })) {
-          await writePage(db, runId, page);
-          pagesDone += 1;
-          const progress = { phase: 'fetch', collection, offset: page.offset + page.records.length, totalCount: page.totalCount, pagesDone };
-          heartbeat(progress);
-          await setProgress(db, runId, progress);
-        }
-      }
-      await mergeRunJson(db, runId, 'timings', { fetch_ms: clock().getTime() - started });
-      return { fetched: await stagedCounts(db, runId) };
-    },
-
-    async validateRun({ districtId, runId }: RunRef): Promise<{ held: boolean; errors: number }> {
-      const started = clock().getTime();
-      await setProgress(db, runId, { phase: 'validate' });
-      // Issues are recomputed from scratch so a retried validation does not double them.
-      await db.deleteFrom('run_issues').where('run_id', '=', runId).execute();
-      await db.updateTable('staging_records').set({ quarantine_rule: null }).where('run_id', '=', runId).execute();
-      const { errors } = await validateStaging(db, runId, districtId);
-      await mergeRunJson(db, runId, 'timings', { validate_ms: clock().getTime() - started });
-      return { held: false, errors };
-    },
-
-    async applyRun({ districtId, runId }: RunRef): Promise<{ applied: boolean }> {
-      const started = clock().getTime();
-      await setProgress(db, runId, { phase: 'apply' });
-      await db.transaction().execute(async (trx) => {
-        const run = await trx.selectFrom('sync_runs').select(['mode', 'status']).where('id', '=', runId).forUpdate().executeTakeFirstOrThrow();
-        if (run.status !== 'running') return; // already applied by an earlier attempt that died after commit
-        const counts = await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full' });
-        await mergeRunJson(trx, runId, 'counts', counts);
-        await mergeRunJson(trx, runId, 'summary', { applied: true });
-      });
-      await mergeRunJson(db, runId, 'timings', { apply_ms: clock().getTime() - started });
-      return { applied: true };
-    },
-
-    async finishRun({ runId }: RunRef): Promise<RunSummary> {
       const run = await requireRun(db, runId);
-      if (run.status === 'running') {
-        if (run.dry_run || !(run.summary as { applied?: boolean }).applied) {
+      if (run.status !== 'running') return { fetched: await stagedCounts(db, runId) };
+      const started = clock().getTime();
+      let latest: unknown = { phase: 'fetch' };
+      try {
+        const result = await withHeartbeat(
+          () => latest,
+          () =>
+            fetchIntoStaging({
+              db,
+              client: deps.oneroster(district),
+              writer,
+              runId,
+              filter: run.mode === 'delta' && run.delta_since ? deltaFilter(new Date(run.delta_since), 0) : undefined,
+              attempt: attempt(),
+              onPage: (p) => {
+                latest = { collection: p.collection, offset: p.offset };
+              },
+            }),
+        );
+        await mergeRunJson(db, runId, 'timings', { fetch_ms: clock().getTime() - started });
+        return { fetched: result.fetched };
+      } catch (err) {
+        throw asActivityError(err);
+      }
+    },
+
+    async validateRun({ districtId, runId, academicYear }: RunRef & { academicYear?: AcademicYearDates }): Promise<{ held: boolean; errors: number; warnings?: number; reason?: string }> {
+      const district = await requireDistrict(db, districtId);
+      const run = await requireRun(db, runId);
+      const { settings } = syncSettings(district);
+      const started = clock().getTime();
+      const delta = run.mode === 'delta';
+      const today = dateIn(district.timezone, clock());
+      let phase = 'validate';
+      // Visible at once; everything else of validation commits together.
+      await setProgress(db, runId, { phase: 'validate' });
+      return withHeartbeat(
+        () => ({ phase }),
+        () => inBatch(db, async (db) => {
+          const lap = (() => {
+            let t = clock().getTime();
+            return () => {
+              const now = clock().getTime();
+              const ms = now - t;
+              t = now;
+              return ms;
+            };
+          })();
+          await analyzeStaging(db);
+          await resetValidation(db, runId);
+          const checked = await validateStaging(db, { runId, districtId, delta });
+          const rulesMs = lap();
+          phase = 'warnings';
+          const warningCounts = await findWarnings(db, { runId, districtId, delta, today });
+          const warningsMs = lap();
+          phase = 'plan';
+          const plan = await computePlan(db, { runId, districtId, fullFeed: !delta });
+          const terms = await gatherTermFacts(db, { runId, districtId, delta, today }, academicYear, settings);
+          const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: await stagedNotSkipped(db, runId), terms }, settings);
+          const planMs = lap();
           const staged = await stagedCounts(db, runId);
-          const quarantined = await db.selectFrom('staging_records').select(['entity', (eb) => eb.fn.countAll<number>().as('n')]).where('run_id', '=', runId).where('quarantine_rule', 'is not', null).groupBy('entity').execute();
+          const quarantinedSamples = await db
+            .selectFrom('staging_records')
+            .select(['entity', 'sourced_id', 'quarantine_rule'])
+            .where('run_id', '=', runId)
+            .where('quarantine_rule', 'is not', null)
+            .orderBy('entity')
+            .orderBy('sourced_id')
+            .limit(200)
+            .execute();
+          const change = wouldChange(plan, checked.quarantined);
+          for (const c of COLLECTIONS) {
+            (change[c].samples as Record<string, unknown>).quarantine = quarantinedSamples.filter((q) => q.entity === c).slice(0, 10).map((q) => q.sourced_id);
+          }
           const counts = Object.fromEntries(
-            COLLECTIONS.map((c) => [c, { fetched: staged[c] ?? 0, quarantined: Number(quarantined.find((q) => q.entity === c)?.n ?? 0) }]),
+            COLLECTIONS.map((c: Collection) => [c, { fetched: staged[c] ?? 0, quarantined: checked.quarantined[c], skipped: checked.skipped[c] }]),
           );
+          const issues = await issueCountsByRule(db, runId);
           await mergeRunJson(db, runId, 'counts', counts);
+          await mergeRunJson(db, runId, 'summary', {
+            issues,
+            warnings: warningCounts,
+            skipped: checked.skipped,
+            wouldChange: change,
+            guards: verdict.hits,
+            today,
+          });
+          await mergeRunJson(db, runId, 'timings', { validate_ms: clock().getTime() - started, validate_rules_ms: rulesMs, validate_warnings_ms: warningsMs, validate_plan_ms: planMs });
+          const warnings = Object.values(warningCounts).reduce((a, b) => a + b, 0);
+          if (verdict.held && !run.dry_run) {
+            await setRunStatus(db, runId, 'held', verdict.reason);
+            await setProgress(db, runId, { phase: 'held' });
+          }
+          return { held: verdict.held && !run.dry_run, errors: checked.errors, warnings, ...(verdict.reason ? { reason: verdict.reason } : {}) };
+        }),
+      );
+    },
+
+    async applyRun({ districtId, runId, approval }: RunRef & { approval?: Decision }): Promise<{ applied: boolean }> {
+      const started = clock().getTime();
+      const applied = await withHeartbeat(
+        () => ({ phase: 'apply' }),
+        () =>
+          inBatch(db, async (trx) => {
+            const run = await trx.selectFrom('sync_runs').select(['mode', 'status', 'summary', 'dry_run']).where('id', '=', runId).forUpdate().executeTakeFirstOrThrow();
+            // An earlier attempt that died after its commit already applied this run.
+            if ((run.summary as { applied?: boolean }).applied) return true;
+            if (run.dry_run) throw ApplicationFailure.create({ type: 'RunStateError', message: `run ${runId} is a review (dry run): it never applies`, nonRetryable: true });
+            if (run.status === 'held' && approval) await resumeHeldRun(trx, runId);
+            else if (run.status !== 'running') {
+              throw ApplicationFailure.create({ type: 'RunStateError', message: `run ${runId} is ${run.status}: nothing was applied`, nonRetryable: true });
+            }
+            await setProgress(trx, runId, { phase: 'apply' });
+            const counts = await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full' });
+            await mergeRunJson(trx, runId, 'counts', counts);
+            await mergeRunJson(trx, runId, 'summary', {
+              applied: true,
+              ...(approval ? { decision: { action: 'approved', by: approval.actor, note: approval.note ?? null, at: clock().toISOString() } } : {}),
+            });
+            return true;
+          }),
+      );
+      await mergeRunJson(db, runId, 'timings', { apply_ms: clock().getTime() - started });
+      return { applied };
+    },
+
+    /** Closes a run: succeeded, or (with `discard`) discarded by support with nothing applied. */
+    async finishRun({ districtId, runId, discard }: RunRef & { discard?: Decision }): Promise<RunSummary> {
+      const run = await requireRun(db, runId);
+      if (discard) {
+        if (run.status === 'held') {
+          const reason = `Discarded by ${discard.actor}${discard.note ? ` (${discard.note})` : ''}: nothing was applied; the next sync tries again. It was held because: ${run.reason ?? 'unknown'}`;
+          await setRunStatus(db, runId, 'discarded', reason);
+          await mergeRunJson(db, runId, 'summary', { decision: { action: 'discarded', by: discard.actor, note: discard.note ?? null, at: clock().toISOString() } });
+          await setProgress(db, runId, { phase: 'discarded' });
         }
+      } else if (run.status === 'running') {
         await setRunStatus(db, runId, 'succeeded');
         await setProgress(db, runId, { phase: 'done' });
+      }
+      const after = await requireRun(db, runId);
+      if (after.status === 'succeeded' || after.status === 'discarded') {
+        // Staging of this run, and of earlier failed or discarded ones it supersedes, is no longer needed.
         await dropStaging(db, runId);
+        await dropResolvedStaging(db, districtId);
       }
       return summarize(runId);
     },
 
+    /** Marks a run failed with the reason; its staging is kept until a later run resolves it. */
     async failRun({ runId, reason }: RunRef & { reason: string }): Promise<RunSummary> {
-      const run = await requireRun(db, runId);
-      if (run.status === 'running') {
+      const run = await requireRun(db, runId).catch(() => undefined);
+      if (!run) {
+        // beginRun never got to create it (e.g. the district vanished): nothing to record.
+        return { runId, kind: 'manual', status: 'failed', blockingErrors: 0, warnings: 0, recordsFetched: 0, reason, finishedAt: clock().toISOString() };
+      }
+      if (run.status === 'running' || run.status === 'held') {
         await setRunStatus(db, runId, 'failed', reason);
         await setProgress(db, runId, { ...(run.progress as object), phase: 'failed' });
       }

@@ -14,8 +14,10 @@ import { fastifyLogging, type AppLoggerOption } from './plugins/logging.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { districtRoutes } from './routes/districts.js';
+import { adminModeRoutes } from './routes/admin-mode.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
 
@@ -68,7 +70,9 @@ export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOptio
     await api.register(runRoutes);
     await api.register(connectionRoutes);
     await api.register(notificationRoutes);
+    await api.register(adminModeRoutes);
   });
   await app.register(signInRoutes);
+  await app.register(pageRoutes);
   return app;
 }

@@ -55,3 +55,11 @@ export const RunBody = Type.Object({
   summary: Counts,
   temporal: Type.Object({ workflowId: Type.Union([Type.String(), Type.Null()]), runId: Type.Union([Type.String(), Type.Null()]), url: Type.Union([Type.String(), Type.Null()]) }),
 });
+
+/** POST /api/districts/:id/runs/:runId/approve | discard */
+export const HeldRunDecisionBody = Type.Object({ note: Type.Optional(Type.String({ maxLength: 2000 })) }, { additionalProperties: false });
+export const HeldRunDecisionReply = Type.Object({
+  runId: Type.String(),
+  decision: Type.Union([Type.Literal('approved'), Type.Literal('discarded')]),
+  statusUrl: Type.String(),
+});

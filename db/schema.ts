@@ -79,6 +79,8 @@ export interface AuditEventsTable {
   action: string;
   note: string | null;
   details: Json<Record<string, unknown>>;
+  /** `<workflow chain>/<seq>` for events the onboarding workflow records; unique, so retries are harmless. */
+  event_key: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** Columns shared by the six live roster tables. */
@@ -102,6 +104,8 @@ export interface StagingRecordsTable {
   sourced_id: string | null;
   data: Json<Record<string, unknown>>;
   quarantine_rule: string | null;
+  /** Set by validation for records fetched but deliberately not synced (guardians, parents). */
+  skip_reason: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StagingPagesTable {
@@ -110,6 +114,8 @@ export interface StagingPagesTable {
   page_offset: number;
   record_count: number;
   total_count: number | null;
+  /** True on the last page of a collection: a resumed fetch skips the collection. */
+  complete: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface SupportAccountsTable {

@@ -1,9 +1,12 @@
 // Staging → live in one transaction: readers never see half a sync. Only rows whose content hash
-// changed are written, so an unchanged night writes nothing; deletions are soft (deleted_at).
+// or deletion state changed are written, so an unchanged night writes nothing; deletions are soft
+// (deleted_at), and a record that comes back is revived. The counts come from the plan computed in
+// the same transaction, and the rows actually written must match it.
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
 import { emptyCounts, LIVE_TABLE, type EntityCounts } from './entities.js';
+import { planCollection, type EntityPlan } from './plan.js';
 
 export interface ApplyOptions {
   runId: string;
@@ -12,51 +15,78 @@ export interface ApplyOptions {
   fullFeed: boolean;
 }
 
+export class ApplyMismatchError extends Error {
+  override name = 'ApplyMismatchError';
+}
+
 async function applyCollection(trx: Transaction<Database>, collection: Collection, o: ApplyOptions): Promise<EntityCounts> {
+  const plan = await planCollection(trx, collection, o);
   const table = sql.table(LIVE_TABLE[collection]);
-  const upserted = await sql<{ inserted: number; updated: number; deleted: number }>`
+  const upserted = await sql<{ n: number }>`
     with src as (
-      select distinct on (s.sourced_id) s.sourced_id, s.data, md5(s.data::text) as h, s.data->>'status' as status,
+      select s.sourced_id, s.data, md5(s.data::text) as h, s.data->>'status' as status,
              try_timestamptz(s.data->>'dateLastModified') as dlm
       from staging_records s
-      where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null
-      order by s.sourced_id, s.page_offset desc, s.ordinal desc
+      where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
+    ), todo as (
+      -- Unchanged rows are filtered out before the upsert: not even a row lock touches them.
+      select src.* from src left join ${table} l on l.district_id = ${o.districtId} and l.sourced_id = src.sourced_id
+      where l.sourced_id is null or l.content_hash <> src.h or (l.deleted_at is not null) <> (src.status = 'tobedeleted')
     ), up as (
       insert into ${table} as t (district_id, sourced_id, status, date_last_modified, data, content_hash, deleted_at)
-      select ${o.districtId}, sourced_id, status, dlm, data, h, case when status = 'tobedeleted' then now() end from src
+      select ${o.districtId}, sourced_id, status, dlm, data, h, case when status = 'tobedeleted' then now() end from todo
       on conflict (district_id, sourced_id) do update
         set status = excluded.status, date_last_modified = excluded.date_last_modified, data = excluded.data,
             content_hash = excluded.content_hash, last_seen_at = now(),
             deleted_at = case when excluded.status = 'tobedeleted' then coalesce(t.deleted_at, now()) else null end
-        where t.content_hash is distinct from excluded.content_hash
-      returning (xmax = 0) as inserted, t.deleted_at is not null as deleted
-    )
-    select count(*) filter (where inserted and not deleted)::int as inserted,
-           count(*) filter (where not inserted and not deleted)::int as updated,
-           count(*) filter (where deleted)::int as deleted
-    from up`.execute(trx);
-  const counts = emptyCounts();
-  const row = upserted.rows[0];
-  counts.inserted = row?.inserted ?? 0;
-  counts.updated = row?.updated ?? 0;
-  counts.deleted = row?.deleted ?? 0;
+        where t.content_hash <> excluded.content_hash
+           or (t.deleted_at is not null) <> (excluded.status = 'tobedeleted')
+      returning 1
+    ) select count(*)::int as n from up`.execute(trx);
+  let missing = 0;
   if (o.fullFeed) {
-    const missing = await sql<{ n: number }>`
+    const gone = await sql<{ n: number }>`
       with gone as (
         update ${table} t set deleted_at = now()
         where t.district_id = ${o.districtId} and t.deleted_at is null
-          and not exists (select 1 from staging_records s where s.run_id = ${o.runId} and s.entity = ${collection} and s.sourced_id = t.sourced_id)
+          and not exists (select 1 from staging_records s where s.run_id = ${o.runId} and s.entity = ${collection} and s.sourced_id = t.sourced_id and s.skip_reason is null)
         returning 1
       ) select count(*)::int as n from gone`.execute(trx);
-    counts.deleted += missing.rows[0]?.n ?? 0;
+    missing = gone.rows[0]?.n ?? 0;
   }
-  const staged = await sql<{ fetched: number; quarantined: number }>`
-    select count(*)::int as fetched, count(*) filter (where quarantine_rule is not null)::int as quarantined
-    from staging_records where run_id = ${o.runId} and entity = ${collection}`.execute(trx);
-  counts.fetched = staged.rows[0]?.fetched ?? 0;
-  counts.quarantined = staged.rows[0]?.quarantined ?? 0;
-  counts.unchanged = Math.max(0, counts.fetched - counts.quarantined - counts.inserted - counts.updated - counts.deleted);
-  return counts;
+  const k = plan.kinds;
+  const expectedUpserts = k.insert + k.arrivesDeleted + k.update + k.revive + k.remove + k.updateDeleted;
+  const written = upserted.rows[0]?.n ?? 0;
+  if (written !== expectedUpserts || missing !== k.missing) {
+    throw new ApplyMismatchError(
+      `apply of ${collection} wrote ${written} rows and removed ${missing} missing ones where the plan said ${expectedUpserts} and ${k.missing}: nothing was committed; report this bug`,
+    );
+  }
+  return countsFromPlan(plan, await stagedTotals(trx, o.runId, collection));
+}
+
+async function stagedTotals(trx: Transaction<Database>, runId: string, collection: Collection) {
+  const r = await sql<{ fetched: number; quarantined: number; skipped: number }>`
+    select count(*)::int as fetched,
+           count(*) filter (where quarantine_rule is not null)::int as quarantined,
+           count(*) filter (where skip_reason is not null)::int as skipped
+    from staging_records where run_id = ${runId} and entity = ${collection}`.execute(trx);
+  return r.rows[0] ?? { fetched: 0, quarantined: 0, skipped: 0 };
+}
+
+export function countsFromPlan(plan: EntityPlan, staged: { fetched: number; quarantined: number; skipped: number }): EntityCounts {
+  const k = plan.kinds;
+  return {
+    ...emptyCounts(),
+    fetched: staged.fetched,
+    inserted: k.insert,
+    updated: k.update + k.revive + k.updateDeleted,
+    unchanged: k.unchanged,
+    deleted: k.remove + k.missing + k.arrivesDeleted,
+    quarantined: staged.quarantined,
+    skipped: staged.skipped,
+    revived: k.revive,
+  };
 }
 
 export async function applyStaging(trx: Transaction<Database>, o: ApplyOptions): Promise<Record<Collection, EntityCounts>> {

@@ -11,8 +11,21 @@ export const LIVE_TABLE: Record<Collection, LiveTable> = {
   enrollments: 'enrollments',
 };
 
-export type EntityCounts = { fetched: number; inserted: number; updated: number; unchanged: number; deleted: number; quarantined: number };
+/**
+ * fetched = inserted + updated + unchanged + quarantined + skipped + (deleted - absent from a full feed).
+ * revived is the part of updated that brought a deleted record back; skipped records (guardians) are never applied.
+ */
+export type EntityCounts = {
+  fetched: number;
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  deleted: number;
+  quarantined: number;
+  skipped: number;
+  revived: number;
+};
 
 export function emptyCounts(): EntityCounts {
-  return { fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0 };
+  return { fetched: 0, inserted: 0, updated: 0, unchanged: 0, deleted: 0, quarantined: 0, skipped: 0, revived: 0 };
 }

@@ -108,3 +108,28 @@ export async function issueCounts(db: Db, runId: string): Promise<{ errors: numb
   const get = (s: string) => Number(rows.find((r) => r.severity === s)?.n ?? 0);
   return { errors: get('error'), warnings: get('warning') };
 }
+
+/** Issues of a run counted per rule, e.g. {"classes.course.ref": 3, "classes.noTeacher": 12}. */
+export async function issueCountsByRule(db: Db, runId: string): Promise<Record<string, number>> {
+  const rows = await db
+    .selectFrom('run_issues')
+    .select(['rule', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('run_id', '=', runId)
+    .groupBy('rule')
+    .orderBy('rule')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.rule, Number(r.n)]));
+}
+
+export class RunStateError extends Error {
+  override name = 'RunStateError';
+}
+
+/** held → running when support approves; refuses any other state with the reason. */
+export async function resumeHeldRun(db: Db, id: string): Promise<void> {
+  const res = await db.updateTable('sync_runs').set({ status: 'running', reason: null }).where('id', '=', id).where('status', '=', 'held').executeTakeFirst();
+  if (Number(res.numUpdatedRows) === 0) {
+    const run = await getRun(db, id);
+    throw new RunStateError(`run ${id} is ${run?.status ?? 'unknown'}, not held: only a held run can be approved`);
+  }
+}

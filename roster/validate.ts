@@ -1,53 +1,254 @@
-// Record-level validation in SQL over staging: a failing record is quarantined with its rule and
-// every problem is stored as a run issue. (The walking skeleton checks identity; the sync-engine
-// issue adds the full rule set.)
+// Record-level validation in SQL over staging. The declarative rules (rules.ts) compile to SQL
+// predicates; one scan per collection evaluates every local and reference rule, then cascades
+// quarantine what depends on a quarantined record (parents before children, to a fixpoint for
+// self-references such as a term's parent term). Every problem becomes a run issue.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { COLLECTIONS, type Collection } from '../oneroster/types.js';
+import { LIVE_TABLE } from './entities.js';
+import { RECORD_RULES, type Check, type RecordRule } from './rules.js';
 
-export interface Rule {
-  id: string;
-  severity: 'error' | 'warning';
-  /** Human message; :sid is replaced by the record's sourcedId. */
-  message: string;
-  /** SQL predicate over staging alias `s` (and its `data` jsonb) that is true for a bad record. */
-  where: string;
+export interface ValidateContext {
+  runId: string;
+  districtId: string;
+  /** A delta feed holds only changed records: references may also point at live records. */
+  delta: boolean;
 }
 
-export const RECORD_RULES: Rule[] = [
-  {
-    id: 'required.sourcedId',
-    severity: 'error',
-    message: 'record has no sourcedId: every OneRoster record needs a stable, unique sourcedId',
-    where: `coalesce(s.sourced_id, '') = ''`,
-  },
-  {
-    id: 'enum.status',
-    severity: 'error',
-    message: `status must be "active" or "tobedeleted"`,
-    where: `coalesce(s.data->>'status', '') not in ('active', 'tobedeleted')`,
-  },
-  {
-    id: 'unique.sourcedId',
-    severity: 'error',
-    message: 'the same sourcedId appears more than once in this collection',
-    where: `s.sourced_id in (select d.sourced_id from staging_records d where d.run_id = s.run_id and d.entity = s.entity group by d.sourced_id having count(*) > 1)`,
-  },
-];
+export interface ValidateResult {
+  /** Issues stored with severity error (one record can have several). */
+  errors: number;
+  quarantined: Record<Collection, number>;
+  skipped: Record<Collection, number>;
+}
 
-export async function validateStaging(db: Kysely<Database>, runId: string, districtId: string): Promise<{ errors: number }> {
-  let errors = 0;
-  for (const rule of RECORD_RULES) {
-    const result = await sql<{ n: number }>`
-      with bad as (
-        update staging_records s set quarantine_rule = coalesce(s.quarantine_rule, ${rule.id})
-        where s.run_id = ${runId} and (${sql.raw(rule.where)})
-        returning s.entity, s.sourced_id
-      ), ins as (
-        insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
-        select ${runId}, ${districtId}, entity, sourced_id, ${rule.id}, ${rule.severity}, ${rule.message} from bad
-        returning 1
-      ) select count(*)::int as n from ins`.execute(db);
-    errors += Number(result.rows[0]?.n ?? 0);
+const IDENT = /^[A-Za-z]+$/;
+const WORD = /^[A-Za-z-]+$/;
+
+function ident(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`rule field "${name}" is not a plain identifier`);
+  return name;
+}
+
+function textArray(values: readonly string[]): string {
+  for (const v of values) if (!WORD.test(v)) throw new Error(`rule value "${v}" is not a plain word`);
+  return `array[${values.map((v) => `'${v}'`).join(',')}]::text[]`;
+}
+
+/** SQL building blocks over a staging row aliased `a`; every value interpolated is checked above. */
+class Sql {
+  constructor(
+    private readonly ctx: ValidateContext,
+    private readonly quote: (v: string) => string,
+  ) {}
+
+  v(a: string, field: string): string {
+    return `${a}.data->'${ident(field)}'`;
   }
-  return { errors };
+
+  static present(v: string): string {
+    return `(jsonb_typeof(${v}) is not null and jsonb_typeof(${v}) <> 'null' and not (jsonb_typeof(${v}) = 'string' and btrim(${v} #>> '{}') = ''))`;
+  }
+
+  static asArray(v: string): string {
+    return `(case when jsonb_typeof(${v}) = 'array' then ${v} else '[]'::jsonb end)`;
+  }
+
+  static refOk(e: string): string {
+    return `(jsonb_typeof(${e}) = 'object' and jsonb_typeof(${e}->'sourcedId') = 'string' and btrim(${e}->>'sourcedId') <> '')`;
+  }
+
+  static refId(v: string): string {
+    return `(case when ${Sql.refOk(v)} then ${v}->>'sourcedId' end)`;
+  }
+
+  /**
+   * The referenced record exists: in this run's staging (not skipped), or, when the feed is a delta,
+   * live and either active or deleted by ClassLink (tobedeleted), as a full feed would still serve it.
+   */
+  exists(target: Collection, id: string): string {
+    const staged = `exists (select 1 from staging_records t where t.run_id = ${this.quote(this.ctx.runId)} and t.entity = '${target}' and t.sourced_id = ${id} and t.skip_reason is null)`;
+    if (!this.ctx.delta) return staged;
+    const live = `exists (select 1 from ${LIVE_TABLE[target]} l where l.district_id = ${this.quote(this.ctx.districtId)} and l.sourced_id = ${id} and (l.deleted_at is null or l.status = 'tobedeleted'))`;
+    return `(${staged} or ${live})`;
+  }
+
+  quarantined(target: Collection, id: string): string {
+    return `exists (select 1 from staging_records t where t.run_id = ${this.quote(this.ctx.runId)} and t.entity = '${target}' and t.sourced_id = ${id} and t.quarantine_rule is not null and t.skip_reason is null)`;
+  }
+
+  /** True when the record at alias `a` breaks the check. */
+  bad(check: Check, a: string, field: string, entity: Collection): string {
+    const v = this.v(a, field);
+    const P = Sql.present(v);
+    const text = `(${v} #>> '{}')`;
+    switch (check.t) {
+      case 'required':
+        return `(not ${P} or (jsonb_typeof(${v}) = 'array' and jsonb_array_length(${v}) = 0))`;
+      case 'string':
+        return `(${P} and jsonb_typeof(${v}) <> 'string')`;
+      case 'enum':
+        return `(${P} and (jsonb_typeof(${v}) <> 'string' or not (${text} = any(${textArray(check.values)}))))`;
+      case 'date':
+        return `(${P} and (jsonb_typeof(${v}) <> 'string' or try_date(${text}) is null))`;
+      case 'datetime':
+        return `(${P} and (jsonb_typeof(${v}) <> 'string' or ${text} !~ '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?$' or try_timestamptz(${text}) is null))`;
+      case 'year':
+        return `(${P} and not (jsonb_typeof(${v}) in ('string', 'number') and ${text} ~ '^\\d{4}$'))`;
+      case 'flag':
+        return `(${P} and not (${v} in ('true'::jsonb, 'false'::jsonb, '"true"'::jsonb, '"false"'::jsonb)))`;
+      case 'strings':
+        return `(${P} and (jsonb_typeof(${v}) <> 'array' or exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where jsonb_typeof(e) <> 'string')))`;
+      case 'refShape':
+        return check.many
+          ? `(${P} and (jsonb_typeof(${v}) <> 'array' or exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where not ${Sql.refOk('e')})))`
+          : `(${P} and not ${Sql.refOk(v)})`;
+      case 'dateOrder': {
+        const s = `try_date(${this.v(a, check.start)} #>> '{}')`;
+        const e = `try_date(${this.v(a, check.end)} #>> '{}')`;
+        return `(${s} is not null and ${e} is not null and ${s} > ${e})`;
+      }
+      case 'unique':
+        return `(${a}.sourced_id in (select sourced_id from dups))`;
+      case 'ref':
+        return check.many
+          ? `exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and not ${this.exists(check.target, `(e->>'sourcedId')`)})`
+          : `(${Sql.refId(v)} is not null and not ${this.exists(check.target, Sql.refId(v))})`;
+      case 'cascade':
+        return check.many
+          ? `exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and ${this.quarantined(check.target, `(e->>'sourcedId')`)})`
+          : `(${Sql.refId(v)} is not null and ${this.quarantined(check.target, Sql.refId(v))})`;
+      case 'skipWhen':
+        return `(${text} = any(${textArray(check.values)}))`;
+    }
+    throw new Error(`rule check ${(check as Check).t} of ${entity} has no SQL`);
+  }
+
+  /** The offending value, for the issue's message (computed only for failing records). */
+  detail(check: Check, a: string, field: string): string {
+    const v = this.v(a, field);
+    switch (check.t) {
+      case 'required':
+        return `null`;
+      case 'unique':
+        return `'sourcedId ' || ${a}.sourced_id`;
+      case 'dateOrder':
+        return `${this.v(a, check.start)} #>> '{}' || ' to ' || (${this.v(a, check.end)} #>> '{}')`;
+      case 'ref':
+        return check.many
+          ? `(select 'no ' || '${check.target}' || ' ' || string_agg(e->>'sourcedId', ', ') from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and not ${this.exists(check.target, `(e->>'sourcedId')`)})`
+          : `'no ${check.target} ' || ${Sql.refId(v)}`;
+      case 'cascade':
+        return check.many
+          ? `(select string_agg(e->>'sourcedId', ', ') || ' quarantined' from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and ${this.quarantined(check.target, `(e->>'sourcedId')`)})`
+          : `${Sql.refId(v)} || ' is quarantined'`;
+      default:
+        return `'got ' || left(coalesce((${v})::text, 'nothing'), 80)`;
+    }
+  }
+}
+
+function emptyByCollection(): Record<Collection, number> {
+  return Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<Collection, number>;
+}
+
+/** Clears what an earlier attempt of this validation left, so a retry does not double anything. */
+export async function resetValidation(db: Kysely<Database>, runId: string): Promise<void> {
+  await db.deleteFrom('run_issues').where('run_id', '=', runId).execute();
+  await sql`update staging_records set quarantine_rule = null, skip_reason = null
+            where run_id = ${runId} and (quarantine_rule is not null or skip_reason is not null)`.execute(db);
+}
+
+export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext): Promise<ValidateResult> {
+  const q = new Sql(ctx, (v) => `'${v.replace(/'/g, "''")}'`);
+  const skipped = emptyByCollection();
+  let errors = 0;
+
+  for (const rule of RECORD_RULES.filter((r) => r.severity === 'skip')) {
+    const res = await sql<{ n: number }>`
+      with s as (
+        update staging_records a set skip_reason = ${rule.id}
+        where a.run_id = ${ctx.runId} and a.entity = ${rule.entity} and ${sql.raw(q.bad(rule.check, 'a', rule.field, rule.entity))}
+        returning 1
+      ) select count(*)::int as n from s`.execute(db);
+    skipped[rule.entity] += res.rows[0]?.n ?? 0;
+  }
+
+  const errorRules = RECORD_RULES.filter((r) => r.severity === 'error');
+  for (const entity of COLLECTIONS) {
+    const scan = errorRules.filter((r) => r.entity === entity && r.check.t !== 'cascade');
+    if (scan.length > 0) errors += await scanCollection(db, q, ctx, entity, scan);
+  }
+  // Cascades in registry order (parents first); self-references repeat until nothing new is caught.
+  for (const rule of errorRules.filter((r) => r.check.t === 'cascade')) {
+    const selfRef = rule.check.t === 'cascade' && rule.check.target === rule.entity;
+    for (let pass = 0; pass < 20; pass++) {
+      const n = await cascadeRule(db, q, ctx, rule);
+      errors += n;
+      if (n === 0 || !selfRef) break;
+    }
+  }
+
+  const rows = await db
+    .selectFrom('staging_records')
+    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('run_id', '=', ctx.runId)
+    .where('quarantine_rule', 'is not', null)
+    .groupBy('entity')
+    .execute();
+  const quarantined = emptyByCollection();
+  for (const r of rows) quarantined[r.entity as Collection] = Number(r.n);
+  return { errors, quarantined, skipped };
+}
+
+/** One pass over a collection's staged records evaluating every non-cascade rule at once. */
+async function scanCollection(db: Kysely<Database>, q: Sql, ctx: ValidateContext, entity: Collection, rules: RecordRule[]): Promise<number> {
+  const values = rules.map((r, i) => `(${i}, ${q.bad(r.check, 's', r.field, entity)})`).join(',\n');
+  const messages = rules
+    .map((r, i) => `when ${i} then '${r.message.replace(/'/g, "''")}' || coalesce(': ' || (${q.detail(r.check, 'h', r.field)}), '')`)
+    .join('\n');
+  const ids = rules.map((r) => r.id);
+  const res = await sql<{ n: number }>`
+    with dups as (
+      select d.sourced_id from staging_records d
+      where d.run_id = ${ctx.runId} and d.entity = ${entity} and d.skip_reason is null and d.sourced_id is not null
+      group by d.sourced_id having count(*) > 1
+    ), hits as (
+      select s.page_offset, s.ordinal, s.sourced_id, s.data, r.idx
+      from staging_records s
+      cross join lateral (values ${sql.raw(values)}) as r(idx, bad)
+      where s.run_id = ${ctx.runId} and s.entity = ${entity} and s.skip_reason is null and r.bad
+    ), first_hit as (
+      select distinct on (page_offset, ordinal) page_offset, ordinal, idx from hits order by page_offset, ordinal, idx
+    ), marked as (
+      update staging_records s set quarantine_rule = (${ids}::text[])[f.idx + 1]
+      from first_hit f
+      where s.run_id = ${ctx.runId} and s.entity = ${entity} and s.page_offset = f.page_offset and s.ordinal = f.ordinal
+      returning 1
+    ), issues as (
+      insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
+      select ${ctx.runId}, ${ctx.districtId}, ${entity}, h.sourced_id, (${ids}::text[])[h.idx + 1], 'error',
+             case h.idx ${sql.raw(messages)} end
+      from hits h
+      returning 1
+    )
+    select (select count(*) from issues)::int as n, (select count(*) from marked)::int as m`.execute(db);
+  return res.rows[0]?.n ?? 0;
+}
+
+async function cascadeRule(db: Kysely<Database>, q: Sql, ctx: ValidateContext, rule: RecordRule): Promise<number> {
+  const res = await sql<{ n: number }>`
+    with hits as (
+      update staging_records s set quarantine_rule = ${rule.id}
+      where s.run_id = ${ctx.runId} and s.entity = ${rule.entity} and s.skip_reason is null and s.quarantine_rule is null
+        and ${sql.raw(q.bad(rule.check, 's', rule.field, rule.entity))}
+      returning s.sourced_id, s.data
+    ), issues as (
+      insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
+      select ${ctx.runId}, ${ctx.districtId}, ${rule.entity}, h.sourced_id, ${rule.id}, 'error',
+             ${rule.message} || coalesce(': ' || (${sql.raw(q.detail(rule.check, 'h', rule.field))}), '')
+      from hits h
+      returning 1
+    ) select count(*)::int as n from issues`.execute(db);
+  return res.rows[0]?.n ?? 0;
 }

@@ -1,9 +1,12 @@
 // Builds the worker from injected parts; used by worker/main.ts, the dev launcher and the tests.
 import { fileURLToPath } from 'node:url';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
+import type pg from 'pg';
 import { createActivities } from '../activities/index.js';
 import { createNotifyActivities, type NotifySettings } from '../activities/notify.js';
+import { createOnboardingActivities } from '../activities/onboarding.js';
 import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import type { Logger } from '../lib/log.js';
@@ -22,6 +25,8 @@ export interface WorkerParts {
   namespace: string;
   taskQueue: string;
   db: Kysely<Database>;
+  /** The pool behind db: staging pages are written with COPY through it (faster than INSERT). */
+  pool?: pg.Pool;
   secrets: SecretBox;
   /** Production loads a prebuilt bundle (npm run build:workflows); dev and tests bundle from source. */
   workflowBundle?: WorkflowBundleOption;
@@ -36,11 +41,12 @@ export interface WorkerParts {
 }
 
 export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
+  const oneroster = (district: Parameters<typeof oneRosterConnection>[0]) =>
+    createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id });
   const activities = {
-    ...createActivities({
-      db: parts.db,
-      oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
-    }),
+    ...createActivities({ db: parts.db, pool: parts.pool, oneroster }),
+    // Stopping the nightly cron child needs terminate, hence a client on the worker's connection.
+    ...createOnboardingActivities({ db: parts.db, temporal: new Client({ connection: parts.connection, namespace: parts.namespace }), oneroster }),
     ...createNotifyActivities({ db: parts.db, mailer: parts.mailer ?? null, settings: parts.notify ?? { supportEmail: null, publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', namespace: parts.namespace }, log: parts.log }),
   };
   const graceMs = parts.shutdownGraceMs ?? 30_000;

@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     },
   });
 
-  const { db } = createDb(config.databaseUrl);
+  const { db, pool } = createDb(config.databaseUrl);
   if (config.env !== 'production') await migrateToLatest(db);
   const metrics = createSyncMetrics(db);
   const bundlePath = config.worker.workflowBundlePath;
@@ -49,6 +49,7 @@ async function main(): Promise<void> {
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     db,
+    pool,
     secrets: createSecretBox(config.secretsKey),
     ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : {}),
     shutdownGraceMs: config.worker.shutdownGraceMs,

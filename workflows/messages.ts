@@ -38,6 +38,16 @@ export type Phase = 'registered' | 'in_review' | 'needs_changes' | 'awaiting_yea
 export type RunKind = 'review' | 'nightly' | 'manual';
 export type RunStatus = 'running' | 'succeeded' | 'held' | 'failed' | 'discarded';
 
+/** An academicSession of the feed as the onboarding workflow needs it: ids, type and dates only. */
+export interface TermInfo {
+  sourcedId: string;
+  title: string;
+  /** schoolYear | term | semester | gradingPeriod */
+  type: string;
+  startDate: string;
+  endDate: string;
+}
+
 /** What a finished sync run reports back to its parent: ids, counts and verdicts only. */
 export interface RunSummary {
   runId: string;
@@ -50,14 +60,23 @@ export interface RunSummary {
   recordsFetched: number;
   reason?: string;
   finishedAt: string;
+  /** Reviews only: the academicSessions the review found, which the academic year must cover. */
+  terms?: TermInfo[];
 }
 
 export interface AuditEntry {
+  /** Position in the district's trail; with the workflow chain it keys the audit_events row. */
+  seq: number;
   at: string;
   actor: string;
   action: string;
   note?: string;
+  details?: Record<string, unknown>;
 }
+
+/** The actor the workflow names when it acts on its own (e.g. the year-end pause). */
+export const SYSTEM_ACTOR = 'system';
+export const YEAR_ENDED_REASON = 'school year ended';
 
 export interface AcademicYear {
   schoolYear: string;
@@ -69,6 +88,12 @@ export interface OnboardingInput {
   districtId: string;
   districtName: string;
   timezone?: string;
+  /** Who registered the district (the first audit entry). */
+  registeredBy?: string;
+  /** Overrides the per-district default nightly schedule (nightlyCron in onboarding-clock.ts). */
+  cronSchedule?: string;
+  /** Continue-as-new once history reaches this many events even if the server does not suggest it yet (tests). */
+  maxHistoryEvents?: number;
   /** Carried across continue-as-new. */
   state?: OnboardingState;
 }
@@ -82,10 +107,22 @@ export interface OnboardingState {
   review: { runId: string; status: RunStatus | 'running'; summary?: RunSummary } | null;
   approval: { by: string; at: string; note?: string } | null;
   academicYear: AcademicYear | null;
-  nightly: { workflowId: string; cronSchedule: string; running: boolean };
+  /** When the started year is over (midnight after its last day in the district's zone), ISO. */
+  yearEndsAt: string | null;
+  /** The year-end pause already happened for this year: resuming does not pause again. */
+  yearEnded: boolean;
+  /** The feed's terms the last academic-year check saw. */
+  feedTerms: { terms: TermInfo[]; checkedAt: string; source: 'oneroster' | 'cached' } | null;
+  nightly: { workflowId: string; cronSchedule: string; running: boolean; startedAt: string | null };
   activeRun: { runId: string; kind: RunKind; workflowId: string } | null;
   lastRun: RunSummary | null;
+  /** The newest entries (older ones stay in audit_events). */
   audit: AuditEntry[];
+  /** Entries numbered so far, and how many of them audit_events holds. */
+  auditSeq: number;
+  auditRecordedSeq: number;
+  /** How many times the workflow continued as new (long-life bookkeeping, shown for operators). */
+  generation: number;
 }
 
 export interface Actor {
@@ -116,3 +153,33 @@ export const pauseUpdate = defineUpdate<OnboardingState, [Actor]>('pause');
 export const resumeUpdate = defineUpdate<OnboardingState, [Actor]>('resume');
 /** Sent by a child sync run when it finishes, so the parent's state shows it without polling. */
 export const runFinishedSignal = defineSignal<[RunSummary]>('runFinished');
+
+// ---- Sync runs: academic year input and held-run decisions (sync engine) ----------------------
+
+/** Merged into SyncWorkflowInput above: with the started year's dates a run can check that a term covers today. */
+export interface SyncWorkflowInput {
+  academicYear?: AcademicYear;
+}
+
+/** Support's decision on a held run, sent to that run's own workflow. */
+export interface HeldRunDecision extends Actor {
+  runId: string;
+}
+
+export interface HeldRunDecisionResult {
+  runId: string;
+  decision: 'approved' | 'discarded';
+}
+
+/** The state of one sync run's workflow: whether it waits for a decision, and the decision. */
+export interface SyncRunState {
+  runId: string;
+  held: boolean;
+  decision: { action: 'approved' | 'discarded'; actor: string; note?: string } | null;
+}
+
+/** Apply a held run as staged. Refused (with the reason) unless the run is held and undecided. */
+export const approveHeldRunUpdate = defineUpdate<HeldRunDecisionResult, [HeldRunDecision]>('approveHeldRun');
+/** Drop a held run: nothing is applied; the next night tries again. */
+export const discardHeldRunUpdate = defineUpdate<HeldRunDecisionResult, [HeldRunDecision]>('discardHeldRun');
+export const syncRunStateQuery = defineQuery<SyncRunState>('syncRunState');

@@ -1,18 +1,23 @@
 // One long-lived DistrictOnboarding workflow per district. It stays thin: handlers delegate to the
-// OnboardingMachine; the main loop waits, then starts or cancels the nightly cron child.
+// OnboardingMachine; the main loop brings the world in line with the state (search attributes,
+// the nightly cron child, the audit table, the year-end timer) and continues as new when told to.
 import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  continueAsNew,
-  getExternalWorkflowHandle,
+  log,
+  makeContinueAsNewFunc,
   ParentClosePolicy,
+  proxyActivities,
   setHandler,
+  sleep,
   startChild,
   upsertSearchAttributes,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { OnboardingActivities } from '../activities/onboarding.js';
 import {
   academicYearStartedUpdate,
   dataApprovedUpdate,
@@ -26,15 +31,35 @@ import {
   startReviewUpdate,
   stateQuery,
   syncNowUpdate,
+  type AcademicYear,
   type Actor,
   type OnboardingInput,
   type RunKind,
   type RunSummary,
   type StartRunArgs,
+  type TermInfo,
 } from './messages.js';
-import { initialState, OnboardingMachine } from './onboarding-machine.js';
+import { nightlyCron } from './onboarding-clock.js';
+import { checkYearCoversTerms, initialState, OnboardingMachine } from './onboarding-machine.js';
 import { DISTRICT_ID, ONBOARDING_PHASE } from './search-attributes.js';
 import { nightlySync, syncRun } from './sync.js';
+
+const NON_RETRYABLE = ['OneRosterAuthError', 'ConfigurationError', 'DistrictNotFoundError'];
+
+/** Bookkeeping (audit rows, stopping the child): keep trying, a database blip must not lose it. */
+const bookkeeping = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Reads a person is waiting for (an Update in flight): a few quick tries, then say so. */
+const interactive = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '500 milliseconds', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** The smallest history threshold honoured, so a tiny test value cannot continue-as-new forever. */
+const MIN_HISTORY_EVENTS = 20;
 
 function refuse(reason: string | null): void {
   if (reason) throw ApplicationFailure.create({ type: 'Refused', message: reason, nonRetryable: true });
@@ -44,16 +69,26 @@ function now(): string {
   return new Date().toISOString();
 }
 
+function failureMessage(err: unknown): string {
+  const cause = (err as { cause?: { message?: string } }).cause;
+  return cause?.message ?? (err instanceof Error ? err.message : String(err));
+}
+
 export async function districtOnboarding(input: OnboardingInput): Promise<void> {
   const { districtId } = input;
+  const timezone = input.timezone ?? DEFAULT_TIMEZONE;
   const machine = new OnboardingMachine(
-    input.state ?? initialState(districtId, input.districtName, input.timezone ?? DEFAULT_TIMEZONE, nightlyWorkflowId(districtId)),
+    input.state ?? initialState(districtId, input.districtName, timezone, nightlyWorkflowId(districtId), input.cronSchedule ?? nightlyCron(districtId, timezone)),
   );
   const state = machine.state;
-  let lastPhase = '';
+  if (!input.state) machine.registered(now(), input.registeredBy ?? 'unknown');
+  // Audit keys are per workflow chain, so a district registered again never collides with its past.
+  const chainId = workflowInfo().firstExecutionRunId;
+
+  let publishedPhase = '';
   const publishPhase = () => {
-    if (state.phase === lastPhase) return;
-    lastPhase = state.phase;
+    if (state.phase === publishedPhase) return;
+    publishedPhase = state.phase;
     upsertSearchAttributes([
       { key: DISTRICT_ID, value: districtId },
       { key: ONBOARDING_PHASE, value: state.phase },
@@ -61,64 +96,184 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
   };
   publishPhase();
 
+  const nightlyInStep = () => state.nightly.running === machine.nightlyWanted;
+  const childOptions = { memo: { districtName: state.districtName }, typedSearchAttributes: [{ key: DISTRICT_ID, value: districtId }] };
+
+  // ---- one-off runs (review, sync now) --------------------------------------------------------
+
+  const finishOneOff = async (kind: RunKind, runId: string, outcome: Promise<RunSummary>) => {
+    let summary: RunSummary;
+    try {
+      summary = await outcome;
+    } catch (err) {
+      const details = (err as { cause?: { details?: unknown[] } }).cause?.details;
+      summary = (details?.[0] as RunSummary | undefined) ?? { runId, kind, status: 'failed', blockingErrors: 0, warnings: 0, recordsFetched: 0, reason: failureMessage(err), finishedAt: now() };
+    }
+    if (kind === 'review' && summary.status === 'succeeded') {
+      try {
+        summary = { ...summary, terms: await interactive.reviewTerms({ districtId, runId }) };
+      } catch (err) {
+        log.warn('could not read the terms the review found', { districtId, runId, error: failureMessage(err) });
+      }
+    }
+    machine.runFinished(summary);
+  };
+
   const startOneOff = async (kind: Exclude<RunKind, 'nightly'>, args: StartRunArgs) => {
     const workflowId = oneOffRunWorkflowId(districtId, kind, args.runId);
+    // State first, so a second message arriving while the child starts is refused.
     if (kind === 'review') machine.startReview(now(), args, workflowId);
     else machine.startOneOffRun(now(), args, kind, workflowId);
     publishPhase();
-    const child = await startChild(syncRun, {
-      workflowId,
-      args: [{ districtId, kind, runId: args.runId, dryRun: kind === 'review' }],
-      memo: { districtName: state.districtName },
-      typedSearchAttributes: [{ key: DISTRICT_ID, value: districtId }],
-    });
-    child.result().then(
-      (summary) => machine.runFinished(summary),
+    const child = await startChild(syncRun, { workflowId, args: [{ districtId, kind, runId: args.runId, dryRun: kind === 'review' }], ...childOptions }).catch(
       (err: unknown) => {
-        const details = (err as { cause?: { details?: unknown[] } }).cause?.details;
-        const summary = details?.[0] as RunSummary | undefined;
-        machine.runFinished(summary ?? { runId: args.runId, kind, status: 'failed', blockingErrors: 0, warnings: 0, recordsFetched: 0, reason: String(err), finishedAt: now() });
+        machine.runFinished({ runId: args.runId, kind, status: 'failed', blockingErrors: 0, warnings: 0, recordsFetched: 0, reason: failureMessage(err), finishedAt: now() });
+        throw ApplicationFailure.create({ type: 'Refused', message: `the ${kind} run could not start (${failureMessage(err)}): try again`, nonRetryable: true });
       },
     );
+    // Not awaited: the run reports back here; continue-as-new waits until activeRun is cleared.
+    void finishOneOff(kind, args.runId, child.result());
     return { runId: args.runId };
+  };
+
+  const syncNow = async (args: StartRunArgs) => {
+    // The parent only learns of a nightly run when it ends; the run table knows it is going on.
+    const running = await interactive.runningRun({ districtId });
+    if (running) refuse(`the ${running.kind} run ${running.runId} has been running since ${running.startedAt}: wait for it to finish, then sync again`);
+    refuse(machine.checkSyncNow()); // the state may have moved while we looked
+    return startOneOff('manual', args);
+  };
+
+  // ---- the academic year ------------------------------------------------------------------------
+
+  const feedTermsNow = async (): Promise<TermInfo[]> => {
+    try {
+      const terms = await interactive.feedTerms({ districtId });
+      state.feedTerms = { terms, checkedAt: now(), source: 'oneroster' };
+      return terms;
+    } catch (err) {
+      const cached = state.feedTerms?.terms ?? state.review?.summary?.terms;
+      if (!cached) refuse(`could not read the feed's terms from ClassLink (${failureMessage(err)}): try again in a minute`);
+      log.warn('checking the year against the terms seen before: ClassLink did not answer', { districtId, error: failureMessage(err) });
+      state.feedTerms = { terms: cached!, checkedAt: state.feedTerms?.checkedAt ?? now(), source: 'cached' };
+      return cached!;
+    }
+  };
+
+  const startYear = async (args: AcademicYear & Actor) => {
+    const terms = await feedTermsNow();
+    refuse(machine.checkAcademicYear(args, Date.now()));
+    refuse(checkYearCoversTerms(args, terms));
+    // Rollover while syncing: a run in progress finishes under the old year first.
+    if (state.activeRun) await condition(() => state.activeRun === null);
+    refuse(machine.checkAcademicYear(args, Date.now()));
+    machine.startAcademicYear(now(), args);
+    await condition(nightlyInStep);
+    return state;
+  };
+
+  // ---- handlers -----------------------------------------------------------------------------------
+
+  /** Handlers that change whether the nightly child should run answer once it does (or does not). */
+  const settled = async () => {
+    await condition(nightlyInStep);
+    return state;
   };
 
   setHandler(stateQuery, () => state);
   setHandler(startReviewUpdate, (args) => startOneOff('review', args), { validator: (_args: StartRunArgs) => refuse(machine.checkStartReview()) });
-  setHandler(syncNowUpdate, (args) => startOneOff('manual', args), { validator: (_args: StartRunArgs) => refuse(machine.checkSyncNow()) });
+  setHandler(syncNowUpdate, syncNow, { validator: (_args: StartRunArgs) => refuse(machine.checkSyncNow()) });
   setHandler(dataApprovedUpdate, (actor) => (machine.approve(now(), actor), state), { validator: (_actor: Actor) => refuse(machine.checkApprove()) });
   setHandler(requestChangesUpdate, (actor) => (machine.requestChanges(now(), actor), state), { validator: (_actor: Actor) => refuse(machine.checkRequestChanges()) });
-  setHandler(academicYearStartedUpdate, (args) => (machine.startAcademicYear(now(), args), state), {
-    validator: (args) => refuse(machine.checkAcademicYear(args)),
-  });
-  setHandler(pauseUpdate, (actor) => (machine.pause(now(), actor), state), { validator: (_actor: Actor) => refuse(machine.checkPause()) });
-  setHandler(resumeUpdate, (actor) => (machine.resume(now(), actor), state), { validator: (_actor: Actor) => refuse(machine.checkResume()) });
+  setHandler(academicYearStartedUpdate, startYear, { validator: (args) => refuse(machine.checkAcademicYear(args, Date.now())) });
+  setHandler(pauseUpdate, (actor) => (machine.pause(now(), actor), settled()), { validator: (_actor: Actor) => refuse(machine.checkPause()) });
+  setHandler(resumeUpdate, (actor) => (machine.resume(now(), actor), settled()), { validator: (_actor: Actor) => refuse(machine.checkResume()) });
   setHandler(runFinishedSignal, (summary) => machine.runFinished(summary));
 
-  for (;;) {
-    await condition(
-      () => machine.nightlyWanted !== state.nightly.running || state.phase !== lastPhase || workflowInfo().continueAsNewSuggested,
-    );
-    publishPhase();
-    if (machine.nightlyWanted && !state.nightly.running) {
-      await startChild(nightlySync, {
+  // ---- the nightly cron child ---------------------------------------------------------------------
+
+  const startNightly = async () => {
+    try {
+      const child = await startChild(nightlySync, {
         workflowId: state.nightly.workflowId,
         cronSchedule: state.nightly.cronSchedule,
         args: [{ districtId, kind: 'nightly', dryRun: false }],
-        // The child outlives each run of this workflow (continue-as-new) and is cancelled explicitly.
+        // The chain outlives each run of this workflow (continue-as-new); it is stopped explicitly.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-        memo: { districtName: state.districtName },
-        typedSearchAttributes: [{ key: DISTRICT_ID, value: districtId }],
+        ...childOptions,
       });
+      const startedAt = now();
       state.nightly.running = true;
-    } else if (!machine.nightlyWanted && state.nightly.running) {
-      await getExternalWorkflowHandle(state.nightly.workflowId).cancel();
-      state.nightly.running = false;
+      state.nightly.startedAt = startedAt;
+      // The chain only ends when stopped; if something else ends it, the loop starts it again.
+      child.result().then(
+        () => undefined,
+        () => {
+          if (state.nightly.running && state.nightly.startedAt === startedAt) state.nightly.running = false;
+        },
+      );
+    } catch (err) {
+      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      // An earlier chain is still closing (cancelled mid-run): stop it again and retry shortly.
+      log.info('the previous nightly chain is still running; stopping it before starting a new one', { districtId });
+      await bookkeeping.stopNightly({ workflowId: state.nightly.workflowId, reason: 'replaced by a new nightly schedule' });
+      await sleep('10 seconds');
     }
-    if (workflowInfo().continueAsNewSuggested && !state.activeRun) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof districtOnboarding>({ ...input, state });
+  };
+
+  const stopNightly = async (reason: string) => {
+    await bookkeeping.stopNightly({ workflowId: state.nightly.workflowId, reason });
+    state.nightly.running = false;
+    state.nightly.startedAt = null;
+  };
+
+  // ---- audit trail and long life ------------------------------------------------------------------
+
+  const recordAudit = async () => {
+    const entries = machine.unrecordedAudit();
+    if (entries.length === 0) return;
+    await bookkeeping.recordAuditEvents({ districtId, chainId, entries });
+    machine.auditRecorded(entries[entries.length - 1]!.seq);
+  };
+
+  const maxHistory = input.maxHistoryEvents ? Math.max(input.maxHistoryEvents, MIN_HISTORY_EVENTS) : null;
+  const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || (maxHistory !== null && workflowInfo().historyLength >= maxHistory);
+  /** Nothing in flight that a new run could not pick up from the state alone. */
+  const quiescent = () => state.activeRun === null && nightlyInStep() && machine.unrecordedAudit().length === 0;
+  const continueAsNew = makeContinueAsNewFunc<typeof districtOnboarding>({
+    memo: { districtName: state.districtName },
+    typedSearchAttributes: [{ key: DISTRICT_ID, value: districtId }],
+  });
+
+  let yearEndArmedFor: string | null = null;
+  const needsWork = () =>
+    state.phase !== publishedPhase ||
+    !nightlyInStep() ||
+    machine.unrecordedAudit().length > 0 ||
+    machine.yearEndDue(Date.now()) ||
+    state.yearEndsAt !== yearEndArmedFor ||
+    (continueAsNewDue() && state.activeRun === null);
+
+  for (;;) {
+    // The year-end timer is durable: it is a server-side timer, re-armed from the state after a restart.
+    yearEndArmedFor = state.yearEndsAt;
+    const untilYearEnd = machine.msUntilYearEnd(Date.now());
+    if (untilYearEnd !== null && untilYearEnd > 0) await condition(needsWork, untilYearEnd, { summary: `school year ends (${state.academicYear?.endDate})` });
+    else await condition(needsWork);
+
+    if (machine.yearEndDue(Date.now())) machine.endYear(now());
+    publishPhase();
+    if (machine.nightlyWanted && !state.nightly.running) await startNightly();
+    else if (!machine.nightlyWanted && state.nightly.running) await stopNightly(state.pausedReason ?? state.phase);
+    await recordAudit();
+
+    if (continueAsNewDue() && quiescent()) {
+      // A handler may still need the loop (e.g. to start the nightly child): stop waiting if so.
+      await condition(() => allHandlersFinished() || !quiescent());
+      if (!allHandlersFinished() || !quiescent()) continue;
+      state.generation += 1;
+      await continueAsNew({ ...input, state });
     }
   }
 }

@@ -19,6 +19,7 @@ import {
   syncNowUpdate,
 } from '../../workflows/messages.js';
 import type { districtOnboarding } from '../../workflows/onboarding.js';
+import { nextFirings } from '../../workflows/onboarding-clock.js';
 import { DISTRICT_ID, ONBOARDING_PHASE } from '../../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from '../errors.js';
 import { runViewer, temporalUiLink } from '../views.js';
@@ -86,7 +87,7 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
       await temporal.workflow.start<typeof districtOnboarding>(ONBOARDING_WORKFLOW_TYPE, {
         taskQueue: config.temporal.taskQueue,
         workflowId: onboardingWorkflowId(body.id),
-        args: [{ districtId: body.id, districtName: body.name, timezone }],
+        args: [{ districtId: body.id, districtName: body.name, timezone, registeredBy: actorOf(req) }],
         memo: { districtName: body.name },
         typedSearchAttributes: [
           { key: DISTRICT_ID, value: body.id },
@@ -98,7 +99,6 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
       await db.deleteFrom('districts').where('id', '=', body.id).execute();
       throw fromTemporal(err, body.id) ?? err;
     }
-    await db.insertInto('audit_events').values({ district_id: body.id, actor: actorOf(req), action: 'district registered', note: null, details: '{}' }).execute();
     return reply.code(201).send({ id: body.id, name: body.name, timezone, phase: 'registered', workflowId: onboardingWorkflowId(body.id) });
   });
 
@@ -125,35 +125,42 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
     const district = await requireKnown(req.params.id);
     const state = await temporalCall(district.id, () => handle(district.id).query(stateQuery));
     const [last] = await listRuns(db, district.id, 1);
-    const audit = await db.selectFrom('audit_events').selectAll().where('district_id', '=', district.id).orderBy('at', 'desc').limit(100).execute();
+    // Everything about the onboarding comes from the workflow's state query; the rest is the
+    // district's stored connection (never its secrets) and links.
     return {
+      ...state,
       id: district.id,
       name: district.name,
       oneroster: { baseUrl: district.oneroster_base_url, authKind: district.oneroster_auth_kind, clientId: district.oneroster_client_id },
       sso: { configured: Boolean(district.sso_issuer), issuer: district.sso_issuer },
-      ...state,
+      nightly: {
+        ...state.nightly,
+        schedule: state.nightly.cronSchedule,
+        paused: !state.nightly.running,
+        nextRunAt: state.nightly.running ? nextRunAt(state.nightly.cronSchedule) : null,
+        temporalUiUrl: uiWorkflowUrl(state.nightly.workflowId),
+      },
+      audit: [...state.audit].reverse(),
       lastRunRecord: last ? runView(last) : null,
-      auditEvents: audit.map((a) => ({ at: new Date(a.at).toISOString(), actor: a.actor, action: a.action, note: a.note })),
       temporalUiUrl: uiWorkflowUrl(onboardingWorkflowId(district.id)),
     };
   });
 
   // Messages that need a verdict go through Updates, so a refusal comes back here as a 409.
-  const message = (path: string, action: string, send: (id: string, actor: string, body: Record<string, unknown>) => Promise<unknown>) =>
+  const message = (path: string, send: (id: string, actor: string, body: Record<string, unknown>) => Promise<unknown>) =>
     app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: path === 'academic-year' ? AcademicYearBody : NoteBody } }, async (req) => {
       const { id } = req.params;
       await requireKnown(id);
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const result = await temporalCall(id, () => send(id, actorOf(req), body));
-      await db.insertInto('audit_events').values({ district_id: id, actor: actorOf(req), action, note: (body.note as string) ?? null, details: JSON.stringify(path === 'academic-year' ? body : {}) }).execute();
-      return result;
+      // The workflow records the accepted message in its state and in audit_events.
+      return temporalCall(id, () => send(id, actorOf(req), body));
     });
 
-  message('approve', 'data approved', (id, actor, b) => handle(id).executeUpdate(dataApprovedUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
-  message('request-changes', 'changes requested', (id, actor, b) => handle(id).executeUpdate(requestChangesUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
-  message('pause', 'sync paused', (id, actor, b) => handle(id).executeUpdate(pauseUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
-  message('resume', 'sync resumed', (id, actor, b) => handle(id).executeUpdate(resumeUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
-  message('academic-year', 'academic year started', (id, actor, b) =>
+  message('approve', (id, actor, b) => handle(id).executeUpdate(dataApprovedUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('request-changes', (id, actor, b) => handle(id).executeUpdate(requestChangesUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('pause', (id, actor, b) => handle(id).executeUpdate(pauseUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('resume', (id, actor, b) => handle(id).executeUpdate(resumeUpdate, { args: [{ actor, note: b.note as string | undefined }] }));
+  message('academic-year', (id, actor, b) =>
     handle(id).executeUpdate(academicYearStartedUpdate, {
       args: [{ actor, note: b.note as string | undefined, schoolYear: String(b.schoolYear), startDate: String(b.startDate), endDate: String(b.endDate) }],
     }),
@@ -168,13 +175,21 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
       const result = await temporalCall(id, () =>
         path === 'review' ? handle(id).executeUpdate(startReviewUpdate, { args: [...args] }) : handle(id).executeUpdate(syncNowUpdate, { args: [...args] }),
       );
-      await db.insertInto('audit_events').values({ district_id: id, actor: actorOf(req), action: path === 'review' ? 'review started' : 'sync started', note: req.body?.note ?? null, details: JSON.stringify({ runId }) }).execute();
       return reply.code(202).send({ runId: result.runId, statusUrl: `/api/districts/${id}/runs/${result.runId}` });
     });
   startRun('review');
   startRun('sync-now');
 
 };
+
+/** When a daily CRON_TZ schedule fires next; null for a schedule of another shape. */
+function nextRunAt(cron: string): string | null {
+  try {
+    return new Date(nextFirings(cron, Date.now(), 1)[0]!).toISOString();
+  } catch {
+    return null;
+  }
+}
 
 function isTimeZone(tz: string): boolean {
   try {

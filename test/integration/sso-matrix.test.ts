@@ -52,6 +52,19 @@ const EXPECTED: Record<string, Set<Caller>> = {
   'GET /api/districts/:id/schedules/classes/:sourcedId': districtLeader,
   'GET /api/districts/:id/invites': districtLeader,
   'POST /api/districts/:id/invites': districtLeader,
+  // Admin pages (issue 7): the console is support's (deny by default); Admin Mode is the district's leaders'.
+  'GET /api/districts/:id/staff': districtLeader,
+  'GET /api/districts/:id/school-year': districtLeader,
+  'GET /admin': new Set<Caller>(['support', 'supportToken', 'leader', 'leaderOfOther']),
+  'GET /admin/districts/:id/year': districtLeader,
+  'POST /admin/districts/:id/year': districtLeader,
+  'GET /admin/districts/:id/terms': districtLeader,
+  'GET /admin/districts/:id/spot-checks': districtLeader,
+  'GET /admin/districts/:id/spot-checks/:kind/:sourcedId': districtLeader,
+  'GET /admin/districts/:id/invites': districtLeader,
+  'POST /admin/districts/:id/invites': districtLeader,
+  'GET /requirements': everyone,
+  'GET /assets/:name': everyone,
 };
 
 let sys: TestSystem;

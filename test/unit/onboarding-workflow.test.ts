@@ -1,127 +1,233 @@
-// Time-skipping tests on the real Temporal test server (pinned binary): the order of onboarding.
+// Time-skipping tests on the real Temporal test server (pinned binary): every transition of
+// DistrictOnboarding through its Updates, and every refusal with its reason.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import type { Activities } from '../../activities/index.js';
 import {
   academicYearStartedUpdate,
   dataApprovedUpdate,
   nightlyWorkflowId,
-  onboardingWorkflowId,
+  pauseUpdate,
+  requestChangesUpdate,
+  resumeUpdate,
   startReviewUpdate,
-  stateQuery,
+  syncNowUpdate,
 } from '../../workflows/messages.js';
-import { workflowsPath } from '../../worker/create.js';
 import { timeSkippingEnv } from '../support/temporal.js';
+import { dormantCron, FakeWorld, feedFor, gate, nightlyChildren, schoolYearAt, stateOf, waitFor, withDistrict, yearFor } from './onboarding-fakes.js';
 
 let env: TestWorkflowEnvironment;
+let sy: number;
 
 beforeAll(async () => {
   env = await timeSkippingEnv();
+  sy = schoolYearAt(await env.currentTimeMs());
 });
 
 afterAll(async () => {
   await env?.teardown();
 });
 
-/** Activities that do no I/O but record what the workflows asked for. */
-function recordingActivities() {
-  const calls: { name: string; kind?: string; runId: string }[] = [];
-  const kinds = new Map<string, string>();
-  const summary = (runId: string) => ({
-    runId,
-    kind: (kinds.get(runId) ?? 'manual') as 'review',
-    status: 'succeeded' as const,
-    blockingErrors: 0,
-    warnings: 0,
-    recordsFetched: 10,
-    finishedAt: new Date().toISOString(),
+const support = { actor: 'support@gradient' };
+const leader = { actor: 'leader@district' };
+
+/** The reason an Update was refused with (fails the test if it was accepted). */
+async function refusal(p: Promise<unknown>): Promise<string> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+  return String((err as WorkflowUpdateFailedError).cause?.message);
+}
+
+async function reviewFinished(handle: WorkflowHandle, runId: string) {
+  return waitFor(`review ${runId} to finish`, async () => {
+    const s = await stateOf(handle);
+    return s.review?.runId === runId && s.review.status !== 'running' && s.activeRun === null ? s : null;
   });
-  const activities: Activities = {
-    async beginRun(i) {
-      kinds.set(i.runId, i.kind);
-      calls.push({ name: 'beginRun', kind: i.kind, runId: i.runId });
-      return { runId: i.runId };
-    },
-    async fetchRoster(i) {
-      calls.push({ name: 'fetchRoster', runId: i.runId });
-      return { fetched: { users: 10 } };
-    },
-    async validateRun(i) {
-      calls.push({ name: 'validateRun', runId: i.runId });
-      return { held: false, errors: 0 };
-    },
-    async applyRun(i) {
-      calls.push({ name: 'applyRun', runId: i.runId });
-      return { applied: true };
-    },
-    async finishRun(i) {
-      calls.push({ name: 'finishRun', runId: i.runId });
-      return summary(i.runId);
-    },
-    async failRun(i) {
-      calls.push({ name: 'failRun', runId: i.runId });
-      return { ...summary(i.runId), status: 'failed' };
-    },
-  };
-  return { activities, calls };
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+async function runReview(handle: WorkflowHandle, note?: string) {
+  const runId = randomUUID();
+  const res = await handle.executeUpdate(startReviewUpdate, { args: [{ ...support, note, runId }] });
+  expect(res.runId).toBe(runId);
+  return reviewFinished(handle, runId);
 }
 
-test('the nightly child starts only after data approval and the academic year', async () => {
-  const { activities, calls } = recordingActivities();
-  const taskQueue = `tq-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities });
-  const districtId = `d${randomUUID().slice(0, 8)}`;
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('districtOnboarding', {
-      taskQueue,
-      workflowId: onboardingWorkflowId(districtId),
-      args: [{ districtId, districtName: 'Test ISD' }],
-    });
-    const actor = { actor: 'support@test' };
+test('every transition: review, changes, review, approve, year, sync now, pause, resume, rollover; audited in state and table', async () => {
+  const world = new FakeWorld(env.client);
+  world.feed = feedFor(sy);
+  const cron = dormantCron(await env.currentTimeMs());
+  await withDistrict(env, world, { cronSchedule: cron }, async (handle, { districtId, firstRunId }) => {
+    expect((await stateOf(handle)).phase).toBe('registered');
 
-    // Before a review, approval is refused with the reason.
-    await expect(handle.executeUpdate(dataApprovedUpdate, { args: [actor] })).rejects.toThrow(WorkflowUpdateFailedError);
+    // registered → in_review; the review is a dry run and carries the feed's terms.
+    world.nextSummary = { blockingErrors: 2 };
+    const first = await runReview(handle, 'first look');
+    expect(first.phase).toBe('in_review');
+    expect(first.review).toMatchObject({ status: 'succeeded', summary: { blockingErrors: 2, terms: feedFor(sy) } });
+    expect(world.calls.filter((c) => c.name === 'applyRun')).toHaveLength(0);
 
-    const reviewRunId = randomUUID();
-    await handle.executeUpdate(startReviewUpdate, { args: [{ ...actor, runId: reviewRunId }] });
-    await waitFor('the review to finish', async () => (await handle.query(stateQuery)).review?.status === 'succeeded');
-    expect(calls.filter((c) => c.name === 'applyRun')).toHaveLength(0); // a review applies nothing
+    // in_review → needs_changes → in_review again
+    const changes = await handle.executeUpdate(requestChangesUpdate, { args: [{ ...support, note: 'two teachers have no email' }] });
+    expect(changes.phase).toBe('needs_changes');
+    const second = await runReview(handle);
+    expect(second.phase).toBe('in_review');
+    expect(second.review?.summary?.blockingErrors).toBe(0);
 
-    // The year cannot start before approval.
-    const year = { schoolYear: '2027', startDate: '2026-08-15', endDate: '2027-06-05' };
-    const refused = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...actor, ...year }] }).catch((e: unknown) => e);
-    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(String((refused as WorkflowUpdateFailedError).cause?.message)).toMatch(/approved/);
-
-    await handle.executeUpdate(dataApprovedUpdate, { args: [actor] });
-    expect((await handle.query(stateQuery)).phase).toBe('awaiting_year_start');
+    // in_review → awaiting_year_start
+    const approved = await handle.executeUpdate(dataApprovedUpdate, { args: [{ ...support, note: 'looks right' }] });
+    expect(approved).toMatchObject({ phase: 'awaiting_year_start', approval: { by: 'support@gradient', note: 'looks right' } });
     await expect(env.client.workflow.getHandle(nightlyWorkflowId(districtId)).describe()).rejects.toThrow();
 
-    await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...actor, ...year }] });
-    const state = await handle.query(stateQuery);
-    expect(state.phase).toBe('syncing');
-    expect(calls.filter((c) => c.kind === 'nightly')).toHaveLength(0);
-
-    // The child is started on the nightly schedule. (The time-skipping server cannot run CRON_TZ
-    // schedules, so when it fires is checked on the real dev server in test/integration.)
-    const childStart = await waitFor('the nightly child', async () => {
-      const { events } = await handle.fetchHistory();
-      return events?.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === nightlyWorkflowId(districtId))
-        ?.startChildWorkflowExecutionInitiatedEventAttributes;
-    });
-    expect(childStart.cronSchedule).toBe('CRON_TZ=America/Chicago 45 23 * * *');
+    // awaiting_year_start → syncing: the nightly child runs when the update answers.
+    const started = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy) }] });
+    expect(started).toMatchObject({ phase: 'syncing', academicYear: yearFor(sy), nightly: { running: true, cronSchedule: cron } });
+    expect(started.feedTerms).toMatchObject({ source: 'oneroster', terms: feedFor(sy) });
+    const { events } = await handle.fetchHistory();
+    const childStart = events!.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === nightlyWorkflowId(districtId))!.startChildWorkflowExecutionInitiatedEventAttributes!;
+    expect(childStart.cronSchedule).toBe(cron);
     expect(childStart.parentClosePolicy).toBe(2); // ABANDON: survives the parent's continue-as-new
+    const child = await env.client.workflow.getHandle(nightlyWorkflowId(districtId)).describe();
+    expect(child.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual([['DistrictId', districtId]]);
+    expect(child.memo).toEqual({ districtName: 'Test ISD' });
+    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['RUNNING']);
+
+    // Sync now: a one-off manual run while syncing.
+    const manualId = randomUUID();
+    await handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: manualId }] });
+    await waitFor('the manual run', async () => (await stateOf(handle)).lastRun?.runId === manualId);
+    expect(world.runsOf('manual')).toEqual([manualId]);
+
+    // syncing → paused: the nightly child is gone when the update answers; → syncing: a new one runs.
+    const paused = await handle.executeUpdate(pauseUpdate, { args: [{ ...support, note: 'district asked' }] });
+    expect(paused).toMatchObject({ phase: 'paused', pausedReason: 'paused by support@gradient: district asked', nightly: { running: false } });
+    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED']);
+    const resumed = await handle.executeUpdate(resumeUpdate, { args: [support] });
+    expect(resumed).toMatchObject({ phase: 'syncing', pausedReason: null, nightly: { running: true } });
+    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
+
+    // A new year while syncing rolls over: same nightly child, new dates.
+    world.feed = [...feedFor(sy), ...feedFor(sy + 1)];
+    const rolled = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy + 1) }] });
+    expect(rolled).toMatchObject({ phase: 'syncing', academicYear: yearFor(sy + 1) });
+    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
+
+    // The phase is a search attribute kept current.
+    const described = await handle.describe();
+    expect(described.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual(
+      expect.arrayContaining([
+        ['DistrictId', districtId],
+        ['OnboardingPhase', 'syncing'],
+      ]),
+    );
+
+    // The audit trail: who, when, note — in the state and, through the activity, in the table.
+    const state = await waitFor('the audit rows', async () => {
+      const s = await stateOf(handle);
+      return s.auditRecordedSeq === s.auditSeq ? s : null;
+    });
+    expect(state.audit.map((a) => [a.actor, a.action, a.note])).toEqual([
+      ['support@test', 'district registered', undefined],
+      ['support@gradient', 'review started', 'first look'],
+      ['support@gradient', 'changes requested', 'two teachers have no email'],
+      ['support@gradient', 'review started', undefined],
+      ['support@gradient', 'data approved', 'looks right'],
+      ['leader@district', `academic year ${sy} started`, undefined],
+      ['support@gradient', 'manual sync started', undefined],
+      ['support@gradient', 'sync paused', 'district asked'],
+      ['support@gradient', 'sync resumed', undefined],
+      ['leader@district', `academic year rolled over to ${sy + 1}`, undefined],
+    ]);
+    for (const a of state.audit) expect(Number.isNaN(Date.parse(a.at))).toBe(false);
+    expect([...world.auditRows.values()].map(({ districtId: _d, ...e }) => e)).toEqual(state.audit);
+  });
+});
+
+test('every refusal answers with its reason and changes nothing', async () => {
+  const world = new FakeWorld(env.client);
+  world.feed = feedFor(sy);
+  await withDistrict(env, world, { cronSchedule: dormantCron(await env.currentTimeMs()) }, async (handle) => {
+    const year = { ...leader, ...yearFor(sy) };
+    // registered
+    expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/no review has been run yet: start a review first/);
+    expect(await refusal(handle.executeUpdate(requestChangesUpdate, { args: [support] }))).toMatch(/under review \(phase is registered\)/);
+    expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [year] }))).toMatch(/once support has approved the data \(phase is registered\)/);
+    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(/once the academic year is started/);
+    expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [support] }))).toMatch(/only a syncing district can be paused \(phase is registered\)/);
+    expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [support] }))).toMatch(/only a paused district can be resumed/);
+
+    // a review in progress
+    world.fetchGate = gate();
+    const runId = randomUUID();
+    await handle.executeUpdate(startReviewUpdate, { args: [{ ...support, runId }] });
+    expect(await refusal(handle.executeUpdate(startReviewUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(new RegExp(`review run \\(${runId}\\) is still in progress`));
+    expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/the review is still running: wait for its report/);
+    expect(await refusal(handle.executeUpdate(requestChangesUpdate, { args: [support] }))).toMatch(/the review is still running/);
+    world.fetchGate.open();
+    world.fetchGate = null;
+    await reviewFinished(handle, runId);
+
+    // a failed review, then one with blocking errors
+    world.failNext = 'ClassLink rejected the client credentials (401)';
+    await runReview(handle);
+    expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/the last review failed \(ClassLink rejected the client credentials \(401\)\): fix the cause and review again/);
+    world.nextSummary = { blockingErrors: 7 };
+    await runReview(handle);
+    expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/the review found 7 blocking error\(s\)/);
+    await handle.executeUpdate(requestChangesUpdate, { args: [support] });
+    expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/changes were requested after the last review/);
+    await runReview(handle);
+    await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
+
+    // awaiting_year_start: the year's dates
+    expect(await refusal(handle.executeUpdate(startReviewUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(/already approved \(phase is awaiting_year_start\): reviews happen before approval/);
+    expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/already approved/);
+    expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...year, schoolYear: 'next' }] }))).toMatch(/schoolYear must look like 2027 or 2026-2027/);
+    expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...year, startDate: `${sy - 1}-02-30` }] }))).toMatch(/is not a real date/);
+    expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...year, startDate: year.endDate, endDate: year.startDate }] }))).toMatch(/must be before the last day/);
+    expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...year, ...yearFor(sy - 1) }] }))).toMatch(/has already passed in America\/Chicago: enter the coming year's dates/);
+    const uncovered = await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...year, ...yearFor(sy + 1) }] }));
+    expect(uncovered).toBe(
+      `the year ${sy}-08-15..${sy + 1}-06-30 covers none of the feed's terms (${sy - 1}-${sy} School Year [schoolYear as-${sy}-0] ${sy - 1}-08-15..${sy}-06-30, Fall Semester ${sy - 1} [semester as-${sy}-1] ${sy - 1}-08-15..${sy - 1}-12-19, Spring Semester ${sy} [semester as-${sy}-2] ${sy}-01-06..${sy}-06-30): check the dates`,
+    );
+    // ClassLink down: checked against the terms seen before, still refused with the reason.
+    world.feedDown = true;
+    expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...year, ...yearFor(sy + 1) }] }))).toMatch(/covers none of the feed's terms/);
+    expect((await stateOf(handle)).feedTerms?.source).toBe('cached');
+    world.feedDown = false;
+    expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [support] }))).toMatch(/phase is awaiting_year_start/);
+    expect((await stateOf(handle)).phase).toBe('awaiting_year_start');
+
+    // syncing: a nightly run in progress (only the run table knows) blocks sync-now
+    await handle.executeUpdate(academicYearStartedUpdate, { args: [year] });
+    world.runningInDb = { runId: 'nightly-1', kind: 'nightly', startedAt: '2026-11-28T05:45:00.000Z' };
+    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toBe(
+      'the nightly run nightly-1 has been running since 2026-11-28T05:45:00.000Z: wait for it to finish, then sync again',
+    );
+    world.runningInDb = null;
+    world.fetchGate = gate();
+    const manual = randomUUID();
+    await handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: manual }] });
+    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(new RegExp(`manual run \\(${manual}\\) is still in progress`));
+    world.fetchGate.open();
+    world.fetchGate = null;
+    expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [support] }))).toMatch(/phase is syncing/);
+    expect(await refusal(handle.executeUpdate(requestChangesUpdate, { args: [support] }))).toMatch(/phase is syncing/);
+
+    // Refused messages leave no trace in the audit trail.
+    const s = await stateOf(handle);
+    expect(s.audit.map((a) => a.action)).toEqual([
+      'district registered',
+      'review started',
+      'review started',
+      'review started',
+      'changes requested',
+      'review started',
+      'data approved',
+      `academic year ${sy} started`,
+      'manual sync started',
+    ]);
   });
 });

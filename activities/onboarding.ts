@@ -1,0 +1,129 @@
+// Activities of the DistrictOnboarding workflow: its audit trail, the feed's terms the academic year
+// is checked against, whether a run is going on, and stopping the nightly cron child.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Database, District } from '../db/schema.js';
+import type { OneRosterClient } from '../oneroster/types.js';
+import { requireDistrict } from '../roster/districts.js';
+import { mergeRunJson, requireRun } from '../roster/runs.js';
+import type { AuditEntry, RunKind, TermInfo } from '../workflows/messages.js';
+
+export interface OnboardingActivityDeps {
+  db: Kysely<Database>;
+  /** Stopping the nightly child needs terminate, which a workflow cannot do. */
+  temporal: Client;
+  oneroster: (district: District) => OneRosterClient;
+}
+
+/** The academicSessions fields the workflow needs, from a raw OneRoster record. */
+export function termOf(record: Record<string, unknown>): TermInfo | null {
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  if (record.status === 'tobedeleted' || typeof record.sourcedId !== 'string') return null;
+  return {
+    sourcedId: record.sourcedId,
+    title: str(record.title) || record.sourcedId,
+    type: str(record.type),
+    startDate: str(record.startDate).slice(0, 10),
+    endDate: str(record.endDate).slice(0, 10),
+  };
+}
+
+function sortTerms(terms: TermInfo[]): TermInfo[] {
+  return terms.sort((a, b) => a.startDate.localeCompare(b.startDate) || a.endDate.localeCompare(b.endDate) || a.sourcedId.localeCompare(b.sourcedId));
+}
+
+export function createOnboardingActivities(deps: OnboardingActivityDeps) {
+  const { db, temporal } = deps;
+
+  /** The feed's academicSessions as ClassLink serves them right now (one small collection). */
+  async function readFeedTerms(districtId: string): Promise<TermInfo[]> {
+    const client = deps.oneroster(await requireDistrict(db, districtId));
+    const terms: TermInfo[] = [];
+    for await (const page of client.pages('academicSessions')) {
+      for (const record of page.records) {
+        const term = termOf(record);
+        if (term) terms.push(term);
+      }
+    }
+    return sortTerms(terms);
+  }
+
+  return {
+    /** Writes workflow audit entries; keyed by chain and sequence, so a retry inserts nothing twice. */
+    async recordAuditEvents(input: { districtId: string; chainId: string; entries: AuditEntry[] }): Promise<{ recorded: number }> {
+      if (input.entries.length === 0) return { recorded: 0 };
+      const result = await db
+        .insertInto('audit_events')
+        .values(
+          input.entries.map((e) => ({
+            district_id: input.districtId,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            note: e.note ?? null,
+            details: JSON.stringify({ ...(e.details ?? {}), seq: e.seq }),
+            event_key: `${input.chainId}/${e.seq}`,
+          })),
+        )
+        .onConflict((oc) => oc.column('event_key').doNothing())
+        .executeTakeFirst();
+      return { recorded: Number(result.numInsertedOrUpdatedRows ?? 0) };
+    },
+
+    /**
+     * The terms a finished review found. The sync pipeline may record them in the run's summary;
+     * otherwise they are read from the feed now (the review ran moments ago) and recorded there.
+     */
+    async reviewTerms(input: { districtId: string; runId: string }): Promise<TermInfo[]> {
+      const run = await requireRun(db, input.runId);
+      const recorded = (run.summary as { terms?: unknown }).terms;
+      if (Array.isArray(recorded)) {
+        return sortTerms(recorded.map((r) => termOf(r as Record<string, unknown>)).filter((t): t is TermInfo => t !== null));
+      }
+      const terms = await readFeedTerms(input.districtId);
+      await mergeRunJson(db, input.runId, 'summary', { terms });
+      return terms;
+    },
+
+    /** The feed's terms now, for checking a new academic year's dates. */
+    async feedTerms(input: { districtId: string }): Promise<TermInfo[]> {
+      return readFeedTerms(input.districtId);
+    },
+
+    /** The district's run in progress, if any (nightly runs are invisible to the parent until they finish). */
+    async runningRun(input: { districtId: string }): Promise<{ runId: string; kind: RunKind; startedAt: string } | null> {
+      const row = await db
+        .selectFrom('sync_runs')
+        .select(['id', 'kind', 'started_at'])
+        .where('district_id', '=', input.districtId)
+        .where('status', '=', 'running')
+        .executeTakeFirst();
+      return row ? { runId: row.id, kind: row.kind, startedAt: new Date(row.started_at).toISOString() } : null;
+    },
+
+    /**
+     * Stops the nightly cron chain. A chain waiting for its next firing does not see a cancel until
+     * it fires (the server delays the first workflow task), so it is terminated: nothing is in
+     * progress. A chain in the middle of a run is cancelled so the run can end cleanly.
+     */
+    async stopNightly(input: { workflowId: string; reason: string }): Promise<{ outcome: 'terminated' | 'cancelled' | 'not running' }> {
+      const handle = temporal.workflow.getHandle(input.workflowId);
+      try {
+        const d = await handle.describe();
+        if (d.status.name !== 'RUNNING') return { outcome: 'not running' };
+        const scoped = temporal.workflow.getHandle(input.workflowId, d.runId);
+        if (d.historyLength <= 2) {
+          await scoped.terminate(input.reason);
+          return { outcome: 'terminated' };
+        }
+        await scoped.cancel();
+        return { outcome: 'cancelled' };
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return { outcome: 'not running' };
+        throw err;
+      }
+    },
+  };
+}
+
+export type OnboardingActivities = ReturnType<typeof createOnboardingActivities>;

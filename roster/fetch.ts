@@ -1,0 +1,86 @@
+// Fetch: every collection, page by page, from OneRoster into staging. Memory holds one page at a
+// time. A restarted fetch (a retried activity after a worker died) picks up just past the last
+// committed page of the first incomplete collection, and says so in the run's summary.
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
+import { mergeRunJson, setProgress } from './runs.js';
+import { bookmark, markCollectionComplete, stagedCounts, type StagingWriter } from './staging.js';
+
+export interface FetchProgress {
+  phase: 'fetch';
+  collection: Collection;
+  /** 1-based position of the collection among the six. */
+  collectionIndex: number;
+  collections: number;
+  offset: number;
+  pagesDone: number;
+  /** From X-Total-Count; null when the server does not send it. */
+  pagesTotal: number | null;
+  recordsDone: number;
+  totalCount: number | null;
+}
+
+export interface FetchOptions {
+  db: Kysely<Database>;
+  client: OneRosterClient;
+  writer: StagingWriter;
+  runId: string;
+  /** OneRoster filter for a delta run (dateLastModified>...). */
+  filter?: string;
+  /** Called after every committed page (heartbeat). */
+  onPage?: (progress: FetchProgress) => void;
+  /** Which attempt of the activity this is, for the resume record. */
+  attempt?: number;
+}
+
+export interface FetchResult {
+  fetched: Record<string, number>;
+  resumedFrom: { collection: Collection; offset: number } | null;
+}
+
+export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
+  let resumedFrom: FetchResult['resumedFrom'] = null;
+  for (const [i, collection] of COLLECTIONS.entries()) {
+    const mark = await bookmark(o.db, o.runId, collection);
+    if (mark.complete) continue;
+    if (mark.nextOffset > 0 && !resumedFrom) {
+      resumedFrom = { collection, offset: mark.nextOffset };
+      await recordResume(o, collection, mark.nextOffset);
+    }
+    let { pagesDone, recordsDone } = mark;
+    for await (const page of o.client.pages(collection, { startOffset: mark.nextOffset, ...(o.filter ? { filter: o.filter } : {}) })) {
+      await o.writer.writePage(o.runId, page);
+      pagesDone += 1;
+      recordsDone += page.records.length;
+      const progress: FetchProgress = {
+        phase: 'fetch',
+        collection,
+        collectionIndex: i + 1,
+        collections: COLLECTIONS.length,
+        offset: page.offset + page.records.length,
+        pagesDone,
+        pagesTotal: page.totalCount === null ? null : Math.max(1, Math.ceil(page.totalCount / page.limit)),
+        recordsDone,
+        totalCount: page.totalCount,
+      };
+      o.onPage?.(progress);
+      await setProgress(o.db, o.runId, progress as unknown as Record<string, unknown>);
+    }
+    await markCollectionComplete(o.db, o.runId, collection);
+  }
+  await recordFetch(o, null);
+  return { fetched: await stagedCounts(o.db, o.runId), resumedFrom };
+}
+
+/** summary.fetch = {method, resumes[]}: one writer per run, so read-modify-write is safe here. */
+async function recordFetch(o: FetchOptions, resume: { collection: Collection; offset: number } | null): Promise<void> {
+  const run = await o.db.selectFrom('sync_runs').select('summary').where('id', '=', o.runId).executeTakeFirst();
+  const previous = ((run?.summary as { fetch?: { resumes?: unknown[] } })?.fetch?.resumes ?? []) as unknown[];
+  const resumes = resume ? [...previous, { ...resume, attempt: o.attempt ?? null, at: new Date().toISOString() }] : previous;
+  await mergeRunJson(o.db, o.runId, 'summary', { fetch: { method: o.writer.method, resumes } });
+}
+
+async function recordResume(o: FetchOptions, collection: Collection, offset: number): Promise<void> {
+  await recordFetch(o, { collection, offset });
+}

@@ -1,0 +1,123 @@
+// Warnings: data that applies but must be seen, because silent data problems are what districts
+// complain about most. Computed over the roster as it will be after this run (staging, plus for a
+// delta the live records it does not touch), active records only. Metadata lives in rules.ts.
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database } from '../db/schema.js';
+import type { Collection } from '../oneroster/types.js';
+import { LIVE_TABLE } from './entities.js';
+import { WARNING_RULES, type WarningRule } from './rules.js';
+
+export interface WarningContext {
+  runId: string;
+  districtId: string;
+  delta: boolean;
+  /** YYYY-MM-DD in the district's time zone. */
+  today: string;
+}
+
+/** Active records of a collection as they will be once the run applies: (sourced_id, data). */
+export function projected(ctx: WarningContext, collection: Collection): RawBuilder<unknown> {
+  const staged = sql`
+    select s.sourced_id, s.data from staging_records s
+    where s.run_id = ${ctx.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
+      and s.data->>'status' = 'active'`;
+  if (!ctx.delta) return staged;
+  return sql`${staged}
+    union all
+    select l.sourced_id, l.data from ${sql.table(LIVE_TABLE[collection])} l
+    where l.district_id = ${ctx.districtId} and l.deleted_at is null
+      and not exists (select 1 from staging_records s2 where s2.run_id = ${ctx.runId} and s2.entity = ${collection}
+                      and s2.sourced_id = l.sourced_id and s2.quarantine_rule is null and s2.skip_reason is null)`;
+}
+
+type Finder = (ctx: WarningContext) => RawBuilder<unknown>;
+
+const arr = (v: RawBuilder<unknown>) => sql`(case when jsonb_typeof(${v}) = 'array' then ${v} else '[]'::jsonb end)`;
+
+/** Each finder selects (sourced_id, detail) of the records the warning is about. */
+const FINDERS: Record<string, Finder> = {
+  'classes.noTeacher': (ctx) => sql`
+    with enr as materialized (select data->'class'->>'sourcedId' as cls from (${projected(ctx, 'enrollments')}) e where data->>'role' = 'teacher')
+    select c.sourced_id, null::text as detail from (${projected(ctx, 'classes')}) c
+    where not exists (select 1 from enr where enr.cls = c.sourced_id)`,
+
+  'classes.noStudents': (ctx) => sql`
+    with enr as materialized (select data->'class'->>'sourcedId' as cls from (${projected(ctx, 'enrollments')}) e where data->>'role' = 'student')
+    select c.sourced_id, null::text as detail from (${projected(ctx, 'classes')}) c
+    where not exists (select 1 from enr where enr.cls = c.sourced_id)`,
+
+  'users.student.noClasses': (ctx) => sql`
+    with enr as materialized (select data->'user'->>'sourcedId' as usr from (${projected(ctx, 'enrollments')}) e where data->>'role' = 'student')
+    select u.sourced_id, null::text as detail from (${projected(ctx, 'users')}) u
+    where u.data->>'role' = 'student' and not exists (select 1 from enr where enr.usr = u.sourced_id)`,
+
+  'users.teacher.noStudentsThisTerm': (ctx) => sql`
+    with cur_terms as materialized (
+      select sourced_id from (${projected(ctx, 'academicSessions')}) t
+      where t.data->>'type' <> 'schoolYear'
+        and try_date(t.data->>'startDate') <= ${ctx.today}::date and try_date(t.data->>'endDate') >= ${ctx.today}::date
+    ), cur_classes as materialized (
+      select c.sourced_id from (${projected(ctx, 'classes')}) c
+      where exists (select 1 from jsonb_array_elements(${arr(sql`c.data->'terms'`)}) e where e->>'sourcedId' in (select sourced_id from cur_terms))
+    ), enr as materialized (
+      select data->'class'->>'sourcedId' as cls, data->'user'->>'sourcedId' as usr, data->>'role' as role from (${projected(ctx, 'enrollments')}) e
+    ), taught as (
+      select distinct t.usr from enr t
+      where t.role = 'teacher' and t.cls in (select sourced_id from cur_classes)
+        and exists (select 1 from enr s where s.cls = t.cls and s.role = 'student')
+    )
+    select u.sourced_id, null::text as detail from (${projected(ctx, 'users')}) u
+    where u.data->>'role' = 'teacher' and exists (select 1 from cur_terms) and u.sourced_id not in (select usr from taught where usr is not null)`,
+
+  'orgs.school.noClasses': (ctx) => sql`
+    with cls as materialized (select data->'school'->>'sourcedId' as school from (${projected(ctx, 'classes')}) c)
+    select o.sourced_id, null::text as detail from (${projected(ctx, 'orgs')}) o
+    where o.data->>'type' = 'school' and not exists (select 1 from cls where cls.school = o.sourced_id)`,
+
+  'users.email.shared': (ctx) => shared(ctx, 'email'),
+  'users.username.shared': (ctx) => shared(ctx, 'username'),
+
+  'classes.terms.allPast': (ctx) => sql`
+    with terms as materialized (select sourced_id, try_date(data->>'endDate') as ends from (${projected(ctx, 'academicSessions')}) t)
+    select c.sourced_id, null::text as detail from (${projected(ctx, 'classes')}) c
+    where exists (select 1 from jsonb_array_elements(${arr(sql`c.data->'terms'`)}) e join terms on terms.sourced_id = e->>'sourcedId')
+      and not exists (select 1 from jsonb_array_elements(${arr(sql`c.data->'terms'`)}) e join terms on terms.sourced_id = e->>'sourcedId'
+                      where terms.ends is null or terms.ends >= ${ctx.today}::date)`,
+};
+
+function shared(ctx: WarningContext, field: 'email' | 'username'): RawBuilder<unknown> {
+  return sql`
+    with u as materialized (
+      select sourced_id, lower(btrim(data->>${field})) as v from (${projected(ctx, 'users')}) x
+      where jsonb_typeof(data->${field}) = 'string' and btrim(data->>${field}) <> ''
+    ), n as (
+      select v, count(*) as n, (array_agg(sourced_id order by sourced_id))[1:3] as ids from u group by v having count(*) > 1
+    )
+    select u.sourced_id, 'shared by ' || n.n || ' users, e.g. ' || array_to_string(n.ids, ', ') as detail
+    from u join n using (v)`;
+}
+
+export function unimplementedWarnings(): string[] {
+  return WARNING_RULES.filter((r) => !FINDERS[r.id]).map((r) => r.id);
+}
+
+async function runWarning(db: Kysely<Database>, ctx: WarningContext, rule: WarningRule): Promise<number> {
+  const finder = FINDERS[rule.id];
+  if (!finder) throw new Error(`warning ${rule.id} has no implementation`);
+  const res = await sql<{ n: number }>`
+    with found as (${finder(ctx)}), ins as (
+      insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
+      select ${ctx.runId}, ${ctx.districtId}, ${rule.entity}, found.sourced_id, ${rule.id}, 'warning',
+             ${rule.message} || coalesce(': ' || found.detail, '')
+      from found
+      returning 1
+    ) select count(*)::int as n from ins`.execute(db);
+  return res.rows[0]?.n ?? 0;
+}
+
+/** Stores every warning as a run issue; returns the count per rule. */
+export async function findWarnings(db: Kysely<Database>, ctx: WarningContext): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const rule of WARNING_RULES) counts[rule.id] = await runWarning(db, ctx, rule);
+  return counts;
+}

@@ -1,0 +1,180 @@
+// validate → plan → apply on a real Postgres over a generated district, without Temporal: the SQL
+// rules, cascades, counts, revival and the zero-write second run.
+import { sql } from 'kysely';
+import { applyStaging } from '../../roster/apply.js';
+import { LIVE_TABLE } from '../../roster/entities.js';
+import { computePlan } from '../../roster/plan.js';
+import { copyWriter, insertWriter } from '../../roster/staging.js';
+import { resetValidation, validateStaging } from '../../roster/validate.js';
+import { findWarnings } from '../../roster/warnings.js';
+import { COLLECTIONS } from '../../oneroster/types.js';
+import { createGenerator } from '../../sandbox/generator.js';
+import { malform } from '../../sandbox/malform.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { ensureDistrict, finishRun, newRun, stage } from './roster-support.js';
+
+let t: TestDatabase;
+const gen = createGenerator({ seed: 1, size: 'xs', schoolYear: 2027 });
+const guardians = [...gen.records('users')].filter((u) => u.role === 'guardian').length;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+async function syncOnce(districtId: string, tweak?: Parameters<typeof stage>[4], mode: 'full' | 'delta' = 'full') {
+  const runId = await newRun(t.db, districtId, mode);
+  await stage(t.db, copyWriter(t.pool), runId, gen, tweak);
+  await resetValidation(t.db, runId);
+  const checked = await validateStaging(t.db, { runId, districtId, delta: mode === 'delta' });
+  const counts = await t.db.transaction().execute((trx) => applyStaging(trx, { runId, districtId, fullFeed: mode === 'full' }));
+  await finishRun(t.db, runId);
+  return { runId, checked, counts };
+}
+
+async function issuesOf(runId: string) {
+  return t.db.selectFrom('run_issues').selectAll().where('run_id', '=', runId).orderBy('id').execute();
+}
+
+async function xmins(districtId: string) {
+  const out: Record<string, string> = {};
+  for (const c of COLLECTIONS) {
+    const rows = await sql<{ sourced_id: string; x: string }>`select sourced_id, xmin::text as x from ${sql.table(LIVE_TABLE[c])} where district_id = ${districtId}`.execute(t.db);
+    for (const r of rows.rows) out[`${c}/${r.sourced_id}`] = r.x;
+  }
+  return out;
+}
+
+test('a clean district validates without errors, skips guardians, and applies exactly the roster', async () => {
+  await ensureDistrict(t.db, 'clean');
+  const { runId, checked, counts } = await syncOnce('clean');
+  expect(await issuesOf(runId)).toEqual([]);
+  expect(checked.errors).toBe(0);
+  expect(checked.skipped.users).toBe(guardians);
+  for (const c of COLLECTIONS) {
+    const expected = [...gen.records(c)].filter((r) => !(c === 'users' && (r as { role?: string }).role === 'guardian'));
+    const rows = await t.db.selectFrom(LIVE_TABLE[c]).select(['sourced_id', 'data', 'deleted_at']).where('district_id', '=', 'clean').execute();
+    expect(rows.length).toBe(expected.length);
+    const tbd = expected.filter((r) => r.status === 'tobedeleted').length;
+    expect(counts[c]).toMatchObject({ fetched: gen.count(c), inserted: expected.length - tbd, deleted: tbd, updated: 0, unchanged: 0, quarantined: 0 });
+    expect(rows.filter((r) => r.deleted_at !== null).length).toBe(tbd);
+    const byId = new Map(rows.map((r) => [r.sourced_id, r.data]));
+    for (const r of expected) expect(byId.get(r.sourcedId)).toEqual(r);
+  }
+});
+
+test('an unchanged second run writes zero rows and counts everything unchanged', async () => {
+  const before = await xmins('clean');
+  const { counts } = await syncOnce('clean');
+  expect(await xmins('clean')).toEqual(before);
+  for (const c of COLLECTIONS) {
+    const skipped = c === 'users' ? guardians : 0;
+    expect(counts[c]).toMatchObject({ inserted: 0, updated: 0, deleted: 0, unchanged: gen.count(c) - skipped, skipped });
+  }
+});
+
+test('one bad class quarantines it and its enrollments only; the rest applies', async () => {
+  await ensureDistrict(t.db, 'badclass');
+  const bad = [...gen.records('classes')][5]!;
+  const enrollmentsOfBad = [...gen.records('enrollments')].filter((e) => e.class.sourcedId === bad.sourcedId).map((e) => e.sourcedId).sort();
+  expect(enrollmentsOfBad.length).toBeGreaterThan(0);
+  const { runId, checked, counts } = await syncOnce('badclass', (c, records) =>
+    c === 'classes' ? records.map((r) => (r.sourcedId === bad.sourcedId ? { ...r, classType: 'lecture-hall' } : r)) : records,
+  );
+  const issues = await issuesOf(runId);
+  expect(issues.filter((i) => i.entity === 'classes').map((i) => [i.sourced_id, i.rule])).toEqual([[bad.sourcedId, 'classes.classType.enum']]);
+  expect(issues.find((i) => i.entity === 'classes')!.message).toContain('"lecture-hall"');
+  const cascaded = issues.filter((i) => i.entity === 'enrollments');
+  expect(cascaded.map((i) => i.sourced_id).sort()).toEqual(enrollmentsOfBad);
+  expect(new Set(cascaded.map((i) => i.rule))).toEqual(new Set(['enrollments.class.cascade']));
+  expect(issues.length).toBe(1 + enrollmentsOfBad.length);
+  expect(checked.quarantined).toMatchObject({ classes: 1, enrollments: enrollmentsOfBad.length, users: 0, courses: 0 });
+  expect(counts.classes.quarantined).toBe(1);
+  const liveClass = await t.db.selectFrom('classes').select('sourced_id').where('district_id', '=', 'badclass').where('sourced_id', '=', bad.sourcedId).execute();
+  expect(liveClass).toEqual([]);
+  const liveEnrollments = await t.db.selectFrom('enrollments').select((eb) => eb.fn.countAll<number>().as('n')).where('district_id', '=', 'badclass').executeTakeFirstOrThrow();
+  expect(Number(liveEnrollments.n)).toBe(gen.count('enrollments') - enrollmentsOfBad.length);
+});
+
+test('every malformed kind of the sandbox is caught by its rule', async () => {
+  await ensureDistrict(t.db, 'malformed');
+  const kinds = ['missingField', 'badEnum', 'badDate', 'duplicateId', 'danglingRef', 'wrongType'] as const;
+  const expected: Record<string, Record<string, string>> = {
+    orgs: { missingField: 'orgs.name.required', badEnum: 'orgs.type.enum', badDate: 'orgs.dateLastModified.format', danglingRef: 'orgs.parent.ref', wrongType: 'orgs.name.type', duplicateId: 'orgs.sourcedId.unique' },
+    courses: { missingField: 'courses.title.required', badEnum: 'courses.status.enum', badDate: 'courses.dateLastModified.format', danglingRef: 'courses.org.ref', wrongType: 'courses.grades.type', duplicateId: 'courses.sourcedId.unique' },
+    classes: { missingField: 'classes.title.required', badEnum: 'classes.classType.enum', badDate: 'classes.dateLastModified.format', danglingRef: 'classes.course.ref', wrongType: 'classes.periods.type', duplicateId: 'classes.sourcedId.unique' },
+    users: { missingField: 'users.role.required', badEnum: 'users.role.enum', badDate: 'users.dateLastModified.format', danglingRef: 'users.orgs.ref', wrongType: 'users.orgs.type', duplicateId: 'users.sourcedId.unique' },
+    enrollments: { missingField: 'enrollments.role.required', badEnum: 'enrollments.role.enum', badDate: 'enrollments.dateLastModified.format', danglingRef: 'enrollments.user.ref', wrongType: 'enrollments.user.type', duplicateId: 'enrollments.sourcedId.unique' },
+  };
+  const broken: { collection: string; kind: string; sourcedId: string }[] = [];
+  const { runId } = await syncOnce('malformed', (c, records) => {
+    if (!(c in expected)) return records;
+    return records.map((r, i) => {
+      const k = kinds[i - 10];
+      if (!k) return r;
+      const out = malform(c, r, k, String(records[i - 1]!.sourcedId));
+      broken.push({ collection: c, kind: k, sourcedId: String(out.sourcedId) });
+      return out;
+    });
+  });
+  const issues = await issuesOf(runId);
+  for (const b of broken) {
+    const rules = issues.filter((i) => i.entity === b.collection && i.sourced_id === b.sourcedId).map((i) => i.rule);
+    expect({ ...b, rules: rules.includes(expected[b.collection]![b.kind]!) }).toEqual({ ...b, rules: true });
+  }
+});
+
+test('a record that comes back after being deleted is revived, and a delta never removes absent records', async () => {
+  await ensureDistrict(t.db, 'revive');
+  await syncOnce('revive');
+  const victim = [...gen.records('users')].find((u) => u.role === 'student' && u.status === 'active')!;
+  // Full feed without the student (and their enrollments): soft-deleted.
+  const drop = (c: string, records: Record<string, unknown>[]) =>
+    c === 'users' ? records.filter((r) => r.sourcedId !== victim.sourcedId) : c === 'enrollments' ? records.filter((r) => (r.user as { sourcedId: string }).sourcedId !== victim.sourcedId) : records;
+  const dropped = await syncOnce('revive', drop);
+  expect(dropped.counts.users).toMatchObject({ deleted: 1, inserted: 0, updated: 0 });
+  const row = await t.db.selectFrom('users').selectAll().where('district_id', '=', 'revive').where('sourced_id', '=', victim.sourcedId).executeTakeFirstOrThrow();
+  expect(row.deleted_at).not.toBeNull();
+  // Comes back unchanged: revived, even though its content hash is the same.
+  const back = await syncOnce('revive');
+  expect(back.counts.users).toMatchObject({ updated: 1, revived: 1, deleted: 0 });
+  const revived = await t.db.selectFrom('users').selectAll().where('district_id', '=', 'revive').where('sourced_id', '=', victim.sourcedId).executeTakeFirstOrThrow();
+  expect(revived.deleted_at).toBeNull();
+  // A delta feed holding only one changed class: nothing absent is removed; references resolve against live.
+  const someClass = [...gen.records('classes')][3]!;
+  const delta = await syncOnce(
+    'revive',
+    (c, records) => (c === 'classes' ? records.filter((r) => r.sourcedId === someClass.sourcedId).map((r) => ({ ...r, title: 'Renamed' })) : []),
+    'delta',
+  );
+  expect(delta.checked.errors).toBe(0);
+  expect(delta.counts.classes).toMatchObject({ fetched: 1, updated: 1, deleted: 0 });
+  for (const c of COLLECTIONS) expect(delta.counts[c].deleted).toBe(0);
+});
+
+test('warnings are found over the roster-to-be and counted per rule', async () => {
+  await ensureDistrict(t.db, 'warn');
+  const runId = await newRun(t.db, 'warn');
+  const [firstStudent, secondStudent] = [...gen.records('users')].filter((u) => u.role === 'student' && u.status === 'active');
+  await stage(t.db, insertWriter(t.db), runId, gen, (c, records) =>
+    c === 'users' ? records.map((r) => (r.sourcedId === secondStudent!.sourcedId ? { ...r, email: firstStudent!.email, username: firstStudent!.username } : r)) : records,
+  );
+  await validateStaging(t.db, { runId, districtId: 'warn', delta: false });
+  const counts = await findWarnings(t.db, { runId, districtId: 'warn', delta: false, today: '2026-11-30' });
+  expect(counts['users.email.shared']).toBe(2);
+  expect(counts['users.username.shared']).toBe(2);
+  const shared = await t.db.selectFrom('run_issues').select(['sourced_id', 'message']).where('run_id', '=', runId).where('rule', '=', 'users.email.shared').execute();
+  expect(shared.map((s) => s.sourced_id).sort()).toEqual([firstStudent!.sourcedId, secondStudent!.sourcedId].sort());
+  // In the summer after the year every class's terms are past; in November none are.
+  expect(counts['classes.terms.allPast']).toBe(0);
+  const later = await findWarnings(t.db, { runId, districtId: 'warn', delta: false, today: '2027-07-01' });
+  const activeClasses = [...gen.records('classes')].filter((c) => c.status === 'active').length;
+  expect(later['classes.terms.allPast']).toBe(activeClasses);
+  // Every warning rule ran, with a number.
+  expect(Object.values(counts).every((n) => Number.isInteger(n))).toBe(true);
+  const plan = await computePlan(t.db, { runId, districtId: 'warn', fullFeed: true });
+  expect(plan.users.kinds.insert).toBeGreaterThan(0);
+});
