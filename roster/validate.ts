@@ -189,17 +189,13 @@ export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext
   const errorRules = RECORD_RULES.filter((r) => r.severity === 'error');
   for (const entity of COLLECTIONS) {
     const scan = errorRules.filter((r) => r.entity === entity && r.check.t !== 'cascade');
-    const t0 = Date.now();
     if (scan.length > 0) errors += await scanCollection(db, q, ctx, entity, scan);
-    if (process.env.PROFILE_VALIDATE) console.log(`  scan ${entity}: ${Date.now() - t0} ms`);
   }
   // Cascades in registry order (parents first); self-references repeat until nothing new is caught.
   for (const rule of errorRules.filter((r) => r.check.t === 'cascade')) {
     const selfRef = rule.check.t === 'cascade' && rule.check.target === rule.entity;
     for (let pass = 0; pass < 20; pass++) {
-      const t0 = Date.now();
       const n = await cascadeRule(db, q, ctx, rule);
-      if (process.env.PROFILE_VALIDATE) console.log(`  ${rule.id}: ${Date.now() - t0} ms`);
       errors += n;
       if (n === 0 || !selfRef) break;
     }

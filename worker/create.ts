@@ -1,6 +1,6 @@
 // Builds the worker from injected parts; used by worker/main.ts, the dev launcher and the tests.
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import { createActivities } from '../activities/index.js';
@@ -20,7 +20,7 @@ export interface WorkerParts {
   pool?: pg.Pool;
   secrets: SecretBox;
   /** Production loads a prebuilt bundle; dev and tests bundle from source. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleOption;
   maxConcurrentActivityTaskExecutions?: number;
 }
 
