@@ -19,6 +19,8 @@ export interface BenchOptions {
   cpuProfDir: string | null;
   /** Load pg_stat_statements and report the costliest statements of the size case. */
   pgStats: boolean;
+  /** A sync run taking longer is terminated and reported, and its case not repeated. */
+  runTimeoutMs: number;
 }
 
 /** The size measured as "4×" of each size: the nearest larger sandbox size (l → xl is exactly 4×). */
@@ -30,6 +32,7 @@ export class UsageError extends Error {
 
 export const USAGE = `usage: npm run bench -- [--size xs|s|m|l|xl] [--runs N] [--districts N] [--check]
                           [--out FILE] [--cases ${CASES.join(',')}] [--keep] [--cpu-prof DIR] [--pg-stats]
+                          [--run-timeout MINUTES]
   --size       sandbox size of the main cases (default l); the 4× case uses the next size up
   --runs       samples per timing, median reported with min and max (default 3)
   --districts  districts of size xs syncing at once through one worker (default 100; 0 skips)
@@ -38,7 +41,8 @@ export const USAGE = `usage: npm run bench -- [--size xs|s|m|l|xl] [--runs N] [-
   --cases      run only these cases (comma-separated); figures of the others are skipped
   --keep       keep the bench data folder (.data/bench-*) with Postgres and the process logs
   --cpu-prof   run the worker with node --cpu-prof, writing .cpuprofile files into DIR
-  --pg-stats   load pg_stat_statements and print the costliest statements of the size case`;
+  --pg-stats   load pg_stat_statements and print the costliest statements of the size case
+  --run-timeout  minutes one sync run may take before it is terminated and reported (default 30)`;
 
 function positiveInt(raw: string, name: string, min: number): number {
   const n = Number(raw);
@@ -63,6 +67,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         keep: { type: 'boolean', default: false },
         'cpu-prof': { type: 'string' },
         'pg-stats': { type: 'boolean', default: false },
+        'run-timeout': { type: 'string', default: '30' },
       },
     }));
   } catch (err) {
@@ -87,5 +92,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     keep: values.keep,
     cpuProfDir: values['cpu-prof'] ?? null,
     pgStats: values['pg-stats'],
+    runTimeoutMs: positiveInt(values['run-timeout'], '--run-timeout', 1) * 60_000,
   };
 }

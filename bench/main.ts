@@ -14,7 +14,7 @@ import { gitState, machineInfo, writeResults, type BenchResults, type HistoryFig
 import { Stack, type SandboxProcess } from './stack.js';
 import { ratio, round, spread } from './stats.js';
 import {
-  emptyLiveTables, liveSnapshot, outcomeOf, registerDistrict, rowsWrittenSince, runOnce, runProgress, startRun, type RunOutcome,
+  emptyLiveTables, liveSnapshot, outcomeOf, registerDistrict, rowsWrittenSince, runOnce, runProgress, startRun, TIMED_OUT, type RunOutcome,
 } from './syncs.js';
 import { evaluate, misses } from './targets.js';
 import { formatTable } from './table.js';
@@ -139,13 +139,15 @@ class Bench {
       const district = `bench-${opts.size}-${i + 1}`;
       await emptyLiveTables(stack.pool);
       await registerDistrict(stack, district, sandbox, PAGE_SIZE);
-      const first = await step(this.label('full_sync', i), () => runOnce(stack, worker, 'syncRun', district), () => runProgress(stack, district));
+      const first = await step(this.label('full_sync', i), () => runOnce(stack, worker, 'syncRun', district, opts.runTimeoutMs), () => runProgress(stack, district));
       this.keep('full_sync', first, full);
+      if (first.status === TIMED_OUT) break; // the next runs would only time out too
       if (!first.ok) continue;
       lastDistrict = district;
       const snap = await liveSnapshot(stack.pool, district);
-      const second = await step(this.label('resync', i), () => runOnce(stack, worker, 'syncRun', district), () => runProgress(stack, district));
+      const second = await step(this.label('resync', i), () => runOnce(stack, worker, 'syncRun', district, opts.runTimeoutMs), () => runProgress(stack, district));
       this.keep('resync', second, resync);
+      if (second.status === TIMED_OUT) break;
       if (second.ok) {
         const written = await rowsWrittenSince(stack.pool, district, snap);
         rowsWritten.push(written.total);
@@ -161,8 +163,9 @@ class Bench {
       for (let i = 0; i < opts.runs; i++) {
         await sandbox.advanceNight();
         const district = lastDistrict;
-        const out = await step(this.label('delta (one night later)', i), () => runOnce(stack, worker, 'nightlySync', district), () => runProgress(stack, district));
+        const out = await step(this.label('delta (one night later)', i), () => runOnce(stack, worker, 'nightlySync', district, opts.runTimeoutMs), () => runProgress(stack, district));
         this.keep('delta', out, delta);
+        if (out.status === TIMED_OUT) break;
       }
       this.setTiming('delta_s', delta);
       if ((r.modes.delta ?? []).some((m) => m !== 'delta')) {
@@ -202,7 +205,7 @@ class Bench {
       await emptyLiveTables(stack.pool);
       const district = `bench-${size4}-4x`;
       await registerDistrict(stack, district, sandbox, PAGE_SIZE);
-      const out = await step(`full_sync (size ${size4}, the 4× case) run 1 of 1`, () => runOnce(stack, worker, 'syncRun', district), () => runProgress(stack, district));
+      const out = await step(`full_sync (size ${size4}, the 4× case) run 1 of 1`, () => runOnce(stack, worker, 'syncRun', district, opts.runTimeoutMs), () => runProgress(stack, district));
       r.peak_rss_mb_4x = await worker.stop();
       (r.modes.full_sync_4x ??= []).push(out.mode ?? 'unknown');
       r.details.full_sync_4x = { seconds: round(out.seconds), status: out.status, history: out.history, timings: out.timings, counts: out.counts, startup_rss_mb: worker.startupRssMb };
@@ -235,7 +238,16 @@ class Bench {
         async () => {
           const t0 = performance.now();
           const started = await Promise.all(ids.map((id) => startRun(stack, worker, 'syncRun', id)));
-          const ends = await Promise.race([Promise.all(started.map((s) => s.done)), worker.died]);
+          const all = Promise.all(started.map((s) => s.done));
+          let timer: NodeJS.Timeout | undefined;
+          const timeout = new Promise<'timeout'>((res) => (timer = setTimeout(() => res('timeout'), opts.runTimeoutMs)));
+          if ((await Promise.race([all, worker.died, timeout]).finally(() => clearTimeout(timer))) === 'timeout') {
+            // Terminated runs end as failures, so they count in districts_failed.
+            r.notes.push(`districts: runs still going after ${opts.runTimeoutMs / 60_000} min were terminated`);
+            await Promise.all(started.map((s) => stack.temporal.workflow.getHandle(s.workflowId).terminate('the bench gave up').catch(() => undefined)));
+            await stack.pool.query(`select pg_cancel_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`);
+          }
+          const ends = await Promise.race([all, worker.died]);
           const seconds = (performance.now() - t0) / 1000;
           const outs = [];
           for (let i = 0; i < started.length; i++) outs.push(await outcomeOf(stack, started[i]!, ends[i]!, i === 0));

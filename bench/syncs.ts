@@ -105,11 +105,33 @@ export async function outcomeOf(stack: Stack, started: StartedRun, end: Awaited<
   };
 }
 
-/** Runs one sync to its end, failing fast if the worker dies. */
-export async function runOnce(stack: Stack, worker: WorkerProcess, type: RunType, districtId: string): Promise<RunOutcome> {
+export const TIMED_OUT = 'timed out';
+
+/**
+ * Runs one sync to its end, failing fast if the worker dies. A run past `timeoutMs` is terminated,
+ * its queries in Postgres cancelled (they would go on burning the CPU the next case measures), and
+ * it comes back with status "timed out".
+ */
+export async function runOnce(stack: Stack, worker: WorkerProcess, type: RunType, districtId: string, timeoutMs: number): Promise<RunOutcome> {
   const started = await startRun(stack, worker, type, districtId);
-  const end = await Promise.race([started.done, worker.died]);
-  return outcomeOf(stack, started, end);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+  const end = await Promise.race([started.done, worker.died, timeout]).finally(() => clearTimeout(timer));
+  if (end !== 'timeout') return outcomeOf(stack, started, end);
+  await stack.temporal.workflow.getHandle(started.workflowId).terminate(`the bench gave up after ${timeoutMs / 60_000} min`).catch(() => undefined);
+  await stack.pool.query(`select pg_cancel_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`);
+  const row = await stack.db.selectFrom('sync_runs').select(['mode', 'progress']).where('workflow_id', '=', started.workflowId).orderBy('started_at', 'desc').executeTakeFirst();
+  return {
+    workflowId: started.workflowId,
+    seconds: timeoutMs / 1000,
+    ok: false,
+    status: TIMED_OUT,
+    reason: `still running after ${timeoutMs / 60_000} min (at ${JSON.stringify(row?.progress ?? null)}); terminated`,
+    mode: row?.mode ?? null,
+    counts: null,
+    timings: null,
+    history: null,
+  };
 }
 
 /** What a running run of this district is doing, for the progress line. */

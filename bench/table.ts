@@ -29,6 +29,13 @@ export function formatNumber(v: number | null | undefined): string {
   return Math.abs(v) < 1 ? v.toFixed(3) : v.toFixed(2);
 }
 
+/** Seconds and ratios always with decimals (4.00, not 4), counts as they are. */
+export function formatFigure(field: string, v: number | null | undefined): string {
+  if (v === null || v === undefined) return '—';
+  if (field.endsWith('_s') || field.startsWith('ratio_')) return Math.abs(v) < 1 ? v.toFixed(3) : v.toFixed(2);
+  return formatNumber(v);
+}
+
 function pad(s: string, width: number, right = false): string {
   return right ? s.padStart(width) : s.padEnd(width);
 }
@@ -44,9 +51,9 @@ export function formatTable(r: BenchResults, checks: readonly Check[]): string {
     const verdict = check ? (check.verdict === 'ok' ? 'ok' : check.verdict === 'miss' ? 'MISS' : 'skipped') : '';
     lines.push([
       field,
-      formatNumber(value),
-      spread ? formatNumber(spread.min) : '',
-      spread ? formatNumber(spread.max) : '',
+      formatFigure(field, value),
+      spread ? formatFigure(field, spread.min) : '',
+      spread ? formatFigure(field, spread.max) : '',
       check?.target ?? '',
       verdict,
     ]);
