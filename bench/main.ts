@@ -201,6 +201,7 @@ class Bench {
     }
     const sandbox = await step(`starting a ${size4} sandbox for the 4× case`, () => stack.startSandbox(size4));
     try {
+      r.records_4x = await sandbox.records();
       const worker = await step(`starting a fresh worker for size ${size4}`, () => stack.startWorker(size4));
       await emptyLiveTables(stack.pool);
       const district = `bench-${size4}-4x`;
@@ -212,8 +213,6 @@ class Bench {
       if (out.history) this.histories.push(out.history);
       if (out.ok) r.full_sync_4x_s = round(out.seconds);
       else r.notes.push(`full_sync_4x: the run ended ${out.status}${out.reason ? ` (${out.reason})` : ''}`);
-      const counts = out.counts as Record<string, { fetched?: number }> | null;
-      if (counts) r.records_4x = Object.values(counts).reduce((n, c) => n + (c?.fetched ?? 0), 0);
       await emptyLiveTables(stack.pool);
     } finally {
       await sandbox.stop();

@@ -28,6 +28,8 @@ export interface SandboxProcess {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
+  /** Records served tonight across the six collections (GET /admin/state). */
+  records(): Promise<number>;
   /** POST /admin/advance-night: ~1% of records change, dateLastModified = now. */
   advanceNight(): Promise<void>;
   stop(): Promise<void>;
@@ -143,6 +145,12 @@ export class Stack {
       onerosterBaseUrl,
       tokenUrl: `${url}/oauth/token`,
       ...SANDBOX_CLIENT,
+      async records() {
+        const res = await fetch(`${url}/admin/state`);
+        if (!res.ok) throw new Error(`the sandbox state answered ${res.status}`);
+        const { counts } = (await res.json()) as { counts: Record<string, number> };
+        return Object.values(counts).reduce((a, b) => a + b, 0);
+      },
       async advanceNight() {
         const res = await fetch(`${url}/admin/advance-night`, { method: 'POST' });
         if (!res.ok) throw new Error(`the sandbox refused to advance a night (${res.status}): ${await res.text()}`);

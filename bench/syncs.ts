@@ -120,7 +120,7 @@ export async function runOnce(stack: Stack, worker: WorkerProcess, type: RunType
   if (end !== 'timeout') return outcomeOf(stack, started, end);
   await stack.temporal.workflow.getHandle(started.workflowId).terminate(`the bench gave up after ${timeoutMs / 60_000} min`).catch(() => undefined);
   await stack.pool.query(`select pg_cancel_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and state = 'active'`);
-  const row = await stack.db.selectFrom('sync_runs').select(['mode', 'progress']).where('workflow_id', '=', started.workflowId).orderBy('started_at', 'desc').executeTakeFirst();
+  const row = await stack.db.selectFrom('sync_runs').select(['mode', 'progress', 'timings']).where('workflow_id', '=', started.workflowId).orderBy('started_at', 'desc').executeTakeFirst();
   return {
     workflowId: started.workflowId,
     seconds: timeoutMs / 1000,
@@ -129,7 +129,7 @@ export async function runOnce(stack: Stack, worker: WorkerProcess, type: RunType
     reason: `still running after ${timeoutMs / 60_000} min (at ${JSON.stringify(row?.progress ?? null)}); terminated`,
     mode: row?.mode ?? null,
     counts: null,
-    timings: null,
+    timings: row?.timings ?? null,
     history: null,
   };
 }
