@@ -279,6 +279,12 @@ class Bench {
     r.ratio_full = ratio(r.full_sync_s, r.floor_s);
     r.ratio_resync = ratio(r.resync_s, r.fetch_only_s);
     r.ratio_delta = ratio(r.delta_s, r.full_sync_s);
+    // A ratio of a figure skipped on purpose is skipped too, not "could not be measured".
+    const inputs = { ratio_full: ['full_sync_s', 'floor_s'], ratio_resync: ['resync_s', 'fetch_only_s'], ratio_delta: ['delta_s', 'full_sync_s'] };
+    for (const [field, parts] of Object.entries(inputs)) {
+      const why = parts.map((p) => r.skipped[p]).find(Boolean);
+      if (why && (r as unknown as Record<string, unknown>)[field] === null) r.skipped[field] = why;
+    }
     const h = heaviest(this.histories);
     if (h) {
       r.activities_per_run = h.activities;

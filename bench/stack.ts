@@ -74,6 +74,7 @@ export class Stack {
     // process.exit before an orderly stop() can finish: whatever is still running dies with us.
     process.on('exit', () => {
       for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (!this.opts.keep) rmSync(join(this.dataDir, 'postgres'), { recursive: true, force: true });
     });
   }
 
