@@ -5,6 +5,7 @@ import { sql } from 'kysely';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
 import { nightlyWorkflowId, onboardingWorkflowId } from '../../workflows/messages.js';
+import { nightlyMinute } from '../../workflows/onboarding-clock.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 
 let sys: TestSystem;
@@ -61,16 +62,17 @@ test('register → review → approve → start year → sync now: live tables h
   expect(year.status).toBe(200);
   expect(year.json.phase).toBe('syncing');
 
-  // The nightly cron child exists on the real server, scheduled for 23:45 Chicago.
+  // The nightly cron child exists on the real server, scheduled for 23:45 Chicago plus the
+  // district's own spread (0..9 minutes).
   const nightly = await waitFor('the nightly child', () => sys.env.client.workflow.getHandle(nightlyWorkflowId('demo')).describe().catch(() => null));
   expect(nightly.status.name).toBe('RUNNING');
   const { events } = await sys.env.client.workflow.getHandle(nightlyWorkflowId('demo')).fetchHistory();
   const started = events![0]!.workflowExecutionStartedEventAttributes!;
-  expect(started.cronSchedule).toBe('CRON_TZ=America/Chicago 45 23 * * *');
+  expect(started.cronSchedule).toBe(`CRON_TZ=America/Chicago ${nightlyMinute('demo')} 23 * * *`);
   const backoffSeconds = Number(started.firstWorkflowTaskBackoff?.seconds ?? 0);
   const firstFiring = new Date(Number(events![0]!.eventTime!.seconds) * 1000 + backoffSeconds * 1000);
   const chicago = new Intl.DateTimeFormat('en-US', { timeZone: 'America/Chicago', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(firstFiring);
-  expect(chicago).toBe('23:45');
+  expect(chicago).toBe(`23:${nightlyMinute('demo')}`);
 
   const syncNow = await sys.api('POST', '/api/districts/demo/sync-now', {});
   expect(syncNow.status).toBe(202);
