@@ -62,7 +62,8 @@ test('register → review → approve → start year → sync now: live tables h
   expect(year.status).toBe(200);
   expect(year.json.phase).toBe('syncing');
 
-  // The nightly cron child exists on the real server, scheduled for 23:45 Chicago.
+  // The nightly cron child exists on the real server, scheduled for 23:45 Chicago plus the
+  // district's own spread (0..9 minutes).
   const nightly = await waitFor('the nightly child', () => sys.env.client.workflow.getHandle(nightlyWorkflowId('demo')).describe().catch(() => null));
   expect(nightly.status.name).toBe('RUNNING');
   const { events } = await sys.env.client.workflow.getHandle(nightlyWorkflowId('demo')).fetchHistory();
