@@ -1,7 +1,32 @@
 // Request/response schemas shared by the routes (and, via @fastify/swagger, the OpenAPI document).
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
 export const ErrorBody = Type.Object({ error: Type.String(), message: Type.String() }, { $id: 'Error' });
+
+/**
+ * ErrorBody's shape for a route's `response` map: without the $id, which may be declared only once,
+ * so every route can embed it.
+ */
+export const ErrorReply = Type.Object({ error: Type.String({ description: 'machine-readable code' }), message: Type.String({ description: 'what went wrong and what to do next' }) });
+
+/** `{ 400: ErrorReply, 404: ErrorReply, … }` for a route's `response` map. */
+export function errorReplies<const S extends readonly number[]>(...statuses: S): { [K in S[number]]: typeof ErrorReply } {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorReply])) as { [K in S[number]]: typeof ErrorReply };
+}
+
+/** The 4xx every authenticated route with validated input can answer: bad input, no or wrong credentials, not allowed. */
+export const AUTHED_ERRORS = [400, 401, 403] as const;
+
+export const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+
+/**
+ * A redirect: no body. Documented with a schema so the contract (status, `location` header) is
+ * visible in /docs/json.
+ */
+export const Redirect = (description: string) => Type.Null({ description });
+
+/** Server-rendered HTML (a refusal page or a form). */
+export const HtmlPage = (description: string) => Type.String({ description, contentMediaType: 'text/html' });
 
 export const DistrictIdParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'district id: lowercase letters, digits and dashes' }) });
 export const RunParams = Type.Object({
@@ -38,7 +63,8 @@ export const AcademicYearBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const Counts = Type.Record(Type.String(), Type.Unknown());
+// Open-ended per-run figures (per collection, per rule…): every property is kept when serializing.
+export const Counts = Type.Object({}, { additionalProperties: true });
 export const RunBody = Type.Object({
   id: Type.String(),
   districtId: Type.String(),
