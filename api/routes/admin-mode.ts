@@ -13,7 +13,7 @@ import { getDistrict, oneRosterConnection } from '../../roster/districts.js';
 import { STAFF_ROLES } from '../../roster/schedules.js';
 import { todayIn } from '../../roster/terms.js';
 import { notFound } from '../errors.js';
-import { DistrictIdParams } from '../schemas.js';
+import { AUTHED_ERRORS, DistrictIdParams, errorReplies, Nullable } from '../schemas.js';
 
 const StaffQuery = Type.Object(
   {
@@ -56,13 +56,44 @@ const asSession = (sourcedId: string, d: Json): SchoolYearSession => ({
   endDate: str(d.endDate),
 });
 
+const SessionReply = Type.Object({ sourcedId: Type.String(), title: Nullable(Type.String()), schoolYear: Nullable(Type.String()), startDate: Nullable(Type.String()), endDate: Nullable(Type.String()) });
+const SchoolYearReply = Type.Object({
+  districtId: Type.String(),
+  today: Type.String({ description: 'YYYY-MM-DD in the district’s time zone' }),
+  source: Nullable(Type.Union([Type.Literal('roster'), Type.Literal('feed')])),
+  session: Nullable(SessionReply),
+  message: Nullable(Type.String({ description: 'why there is no session, and what to do' })),
+});
+const AuditReply = Type.Object({
+  events: Type.Array(
+    Type.Object({ at: Type.String({ format: 'date-time' }), actor: Type.String(), action: Type.String(), note: Nullable(Type.String()), details: Type.Unknown({ description: 'what the event recorded (JSON)' }) }),
+    { description: 'newest first' },
+  ),
+});
+const SchoolRef = Type.Object({ sourcedId: Type.String(), name: Nullable(Type.String()) });
+const StaffReply = Type.Object({
+  districtId: Type.String(),
+  schools: Type.Array(SchoolRef),
+  staff: Type.Array(
+    Type.Object({
+      sourcedId: Type.String(),
+      name: Type.String(),
+      email: Nullable(Type.String()),
+      role: Type.String(),
+      schools: Type.Array(SchoolRef),
+      lastInvite: Nullable(Type.Object({ status: Type.String(), createdAt: Type.String({ format: 'date-time' }) })),
+    }),
+  ),
+  truncated: Type.Boolean({ description: 'more staff match than `limit`' }),
+});
+
 const AuditQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,3}$', description: 'at most this many events (default 200)' })) }, { additionalProperties: false });
 
 export const adminModeRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { db, secrets } = app.deps;
 
-  app.get('/api/districts/:id/audit', { schema: { params: DistrictIdParams, querystring: AuditQuery } }, async (req) => {
+  app.get('/api/districts/:id/audit', { schema: { params: DistrictIdParams, querystring: AuditQuery, response: { 200: AuditReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
     const rows = await db
@@ -76,7 +107,7 @@ export const adminModeRoutes: FastifyPluginAsync = async (base) => {
     return { events: rows.map((r) => ({ at: new Date(r.at).toISOString(), actor: r.actor, action: r.action, note: r.note, details: r.details })) };
   });
 
-  app.get('/api/districts/:id/staff', { schema: { params: DistrictIdParams, querystring: StaffQuery } }, async (req) => {
+  app.get('/api/districts/:id/staff', { schema: { params: DistrictIdParams, querystring: StaffQuery, response: { 200: StaffReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
     const limit = req.query.limit ? Number(req.query.limit) : 2000;
@@ -116,7 +147,7 @@ export const adminModeRoutes: FastifyPluginAsync = async (base) => {
     return { districtId: district.id, schools, staff, truncated: rows.rows.length > limit };
   });
 
-  app.get('/api/districts/:id/school-year', { schema: { params: DistrictIdParams } }, async (req) => {
+  app.get('/api/districts/:id/school-year', { schema: { params: DistrictIdParams, response: { 200: SchoolYearReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
     const today = todayIn(district.timezone);
@@ -128,7 +159,7 @@ export const adminModeRoutes: FastifyPluginAsync = async (base) => {
       .where(sql<string>`data->>'type'`, '=', 'schoolYear')
       .execute();
     const fromRoster = pickSchoolYear(live.map((r) => asSession(r.sourced_id, r.data as Json)), today);
-    if (fromRoster) return { districtId: district.id, today, source: 'roster', session: fromRoster, message: null };
+    if (fromRoster) return { districtId: district.id, today, source: 'roster' as const, session: fromRoster, message: null };
     if (!district.oneroster_base_url) {
       return { districtId: district.id, today, source: null, session: null, message: 'no roster synced yet and no OneRoster connection to ask: enter the dates by hand' };
     }
@@ -141,7 +172,7 @@ export const adminModeRoutes: FastifyPluginAsync = async (base) => {
         if (found.length > 200) break;
       }
       const session = pickSchoolYear(found, today);
-      return { districtId: district.id, today, source: session ? 'feed' : null, session, message: session ? null : 'the feed has no school-year session: enter the dates by hand' };
+      return { districtId: district.id, today, source: session ? ('feed' as const) : null, session, message: session ? null : 'the feed has no school-year session: enter the dates by hand' };
     } catch (err) {
       req.log.warn({ districtId: district.id }, 'school-year lookup in the feed failed');
       return { districtId: district.id, today, source: null, session: null, message: `could not read the school year from ClassLink (${(err as Error).message}): enter the dates by hand` };

@@ -37,6 +37,11 @@ const STATIC = new URL('../pages/static/', import.meta.url);
 const ASSETS: Record<string, string> = { 'app.css': 'text/css; charset=utf-8', 'app.js': 'text/javascript; charset=utf-8' };
 
 export const pageRoutes: FastifyPluginAsync = async (app) => {
+  // Pages and their assets are for browsers, not part of the JSON API: keep them out of /docs/json.
+  // (Hooked here so a page added later is hidden too; this plugin is encapsulated, so no other route is.)
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   await app.register(formbody, { bodyLimit: 256 * 1024 });
 
   const assets = new Map<string, string>();
