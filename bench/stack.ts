@@ -2,7 +2,7 @@
 // the worker, each of the last two as its own process so the worker's memory is its alone and the
 // sandbox does not share its event loop with the measurement.
 import { randomBytes } from 'node:crypto';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, rmSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -160,9 +160,22 @@ export class Stack {
     };
   }
 
+  private bundlePath: string | null = null;
+
+  /** The workflow bundle, built once per bench in its own process (npm run build:workflows). */
+  private prebuiltBundle(): string {
+    if (!this.bundlePath) {
+      const out = join(projectRoot, '.data', `bench-bundle-${process.pid}`, 'workflow-bundle.js');
+      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', out], { cwd: projectRoot, stdio: 'ignore' });
+      this.bundlePath = out;
+    }
+    return this.bundlePath;
+  }
+
   /** A fresh worker process on its own task queue (stale pollers of an earlier worker cannot fool readiness). */
   async startWorker(label: string, script = 'worker/main.ts', extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
     this.workerCount += 1;
+    const bundle = this.prebuiltBundle();
     const taskQueue = `bench-${label}-${this.workerCount}`;
     const nodeArgs: string[] = [];
     if (this.opts.cpuProfDir) {
@@ -181,6 +194,8 @@ export class Stack {
         TEMPORAL_TASK_QUEUE: taskQueue,
         SECRETS_KEY: this.secretsKeyHex,
         LOG_LEVEL: 'warn',
+        // As production runs (DESIGN §4): the worker loads a prebuilt bundle and never loads webpack.
+        WORKFLOW_BUNDLE_PATH: bundle,
         ...extraEnv,
       },
       log: this.log,
