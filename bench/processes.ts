@@ -1,20 +1,9 @@
 // Child processes of the bench (sandbox, worker) and the worker's memory as Linux reports it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, type WriteStream } from 'node:fs';
-import { createServer } from 'node:net';
 import { projectRoot } from '../config/tools.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../lib/free-port.js';
 
 export interface NodeChild {
   name: string;

@@ -19,7 +19,7 @@ import { createSecretBox } from '../db/secrets.js';
 import { loadConfig } from '../config/index.js';
 import { startSandbox } from '../sandbox/server.js';
 import type { Size } from '../sandbox/generator.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../lib/free-port.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';

@@ -16,7 +16,7 @@ import { resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import { applyStaging } from '../roster/apply.js';
 import { createGenerator, type Size } from '../sandbox/generator.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../lib/free-port.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'm' } } });
 

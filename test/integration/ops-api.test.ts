@@ -10,7 +10,7 @@ import { buildApp } from '../../api/app.js';
 import { createDb } from '../../db/connect.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { createSecretBox } from '../../db/secrets.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { createOpenApiChecker, fetchOpenApi, HTTP_METHODS, type OpenApiChecker, type OpenApiDoc } from '../support/openapi.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { projectRoot, readTemporalToolPaths } from '../../config/tools.js';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { waitFor } from '../support/system.js';
 
 const TIMEOUT = 120_000;

@@ -21,7 +21,7 @@ import { isSkippedBySync } from '../support/roster-compare.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { oneOffRunWorkflowId, type RunSummary, type SyncWorkflowInput } from '../../workflows/messages.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { waitFor } from '../support/system.js';
 import { devServerEnv } from '../support/temporal.js';
 

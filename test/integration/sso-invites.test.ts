@@ -6,7 +6,7 @@ import { startSmtpCatcher, type SmtpCatcher } from '../../mail/catcher.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import type { UserRecord } from '../../sandbox/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { Browser, csrfOf, insertDistrict, loadRoster, startApi, walkSso, type RunningApi } from './sso-support.js';
 
 let database: TestDatabase;

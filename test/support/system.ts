@@ -9,7 +9,7 @@ import { createSecretBox } from '../../db/secrets.js';
 import { startSandbox, type RunningSandbox, type SandboxOptions } from '../../sandbox/server.js';
 import { createSyncWorker } from '../../worker/create.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
-import { freePort } from './free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { devServerEnv } from './temporal.js';
 
 export interface TestSystem {
