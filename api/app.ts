@@ -13,6 +13,7 @@ import { gracefulClosePlugin } from './plugins/graceful.js';
 import { fastifyLogging, type AppLoggerOption } from './plugins/logging.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { rejectNulPlugin } from './plugins/reject-nul.js';
 import { districtRoutes } from './routes/districts.js';
 import { adminModeRoutes } from './routes/admin-mode.js';
 import { healthRoutes } from './routes/health.js';
@@ -64,6 +65,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOptio
   await app.register(gracefulClosePlugin);
   // Who is asking and what they may do, for every route (api/authz.ts holds the policy table).
   await app.register(authPlugin);
+  await app.register(rejectNulPlugin);
   await app.register(healthRoutes);
   await app.register(async (api) => {
     await api.register(districtRoutes);

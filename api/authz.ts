@@ -75,6 +75,10 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'POST /admin/districts/:id/invites': 'district-leader',
   'GET /requirements': 'public',
   'GET /assets/:name': 'public',
+
+  // Daily summary opt-in: a leader for their own district, or support for them.
+  'GET /api/districts/:id/notifications': 'district-leader',
+  'PUT /api/districts/:id/notifications/daily-summary': 'district-leader',
 };
 
 const PROTECTED_PREFIXES = ['/api/', '/admin'];

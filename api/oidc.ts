@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import * as client from 'openid-client';
 import type { District } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
+import { HttpError } from './errors.js';
 import type { ClassLinkIdentity } from './identity.js';
 
 export const SSO_SCOPE = 'openid profile email';
@@ -97,6 +98,20 @@ export class OidcClients {
     this.cache.set(key, { at: Date.now(), config });
     config.catch(() => this.cache.delete(key));
     return config;
+  }
+
+  /**
+   * Checks an issuer before it is saved (registration, PUT /sso): its discovery document must
+   * answer. A district saved with an unreachable issuer would only fail later, at a teacher's
+   * sign-in. Throws HttpError 422 with ClassLink's reason.
+   */
+  async verifyIssuer(s: Pick<SsoSettings, 'districtId' | 'issuer' | 'clientId' | 'clientSecret'>): Promise<void> {
+    try {
+      await this.configuration({ ...s, tenantId: null, userInfoUrl: '' });
+    } catch (err) {
+      const reason = err instanceof SsoLoginError ? err.message.replace(/ Try again in a minute.*$/, '') : (err as Error).message;
+      throw new HttpError(422, 'sso_unreachable', `${reason}: check the issuer URL (ClassLink's is https://launchpad.classlink.com), then send the settings again`);
+    }
   }
 
   async authorizationUrl(s: SsoSettings, redirectUri: string, p: { state: string; nonce: string; codeVerifier: string; loginHint?: string }): Promise<URL> {

@@ -4,6 +4,10 @@
 // "Roster requirements" page from them. Keep messages in words a district's roster lead understands.
 import { CLASS_TYPES, ENROLLMENT_ROLES, ORG_TYPES, SESSION_TYPES, STATUSES, USER_ROLES } from '../oneroster/records.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
+import { MAX_SOURCED_ID_LENGTH, UNSTORABLE_KEY } from './storable.js';
+
+/** RFC 5321 limits a path to 256 octets; anything much longer is not an address (and would not fit an index). */
+const MAX_EMAIL_LENGTH = 320;
 
 /**
  * error: the record is quarantined (not applied), and so is everything that depends on it.
@@ -42,7 +46,11 @@ export type Check =
   /** a referenced record is quarantined, so this one is too */
   | { t: 'cascade'; target: Collection; many: boolean }
   /** the field's value is in `values`: the record is skipped */
-  | { t: 'skipWhen'; values: readonly string[] };
+  | { t: 'skipWhen'; values: readonly string[] }
+  /** when present: a string of at most `max` characters */
+  | { t: 'maxLength'; max: number }
+  /** the field (a marker staging adds, roster/storable.ts) is absent */
+  | { t: 'absent' };
 
 interface RuleBase {
   /** Stable id, stored on issues and counted per run: `<entity>.<field>.<what>`. */
@@ -145,8 +153,26 @@ function cascade(entity: Collection, field: string, target: Collection, many: bo
 /** Rules every OneRoster record must pass, whatever its collection. */
 function common(entity: Collection): RecordRule[] {
   return [
+    {
+      id: `${entity}.record.unstorable`,
+      entity,
+      field: UNSTORABLE_KEY,
+      severity: 'error',
+      check: { t: 'absent' },
+      message: `${NOUN[entity]} holds text that cannot be stored (a NUL character or a broken UTF-16 surrogate); the listed fields are shown with \uFFFD in their place`,
+      fix: `remove the invisible control or broken characters from the listed fields ${SIS}`,
+    },
     required(entity, 'sourcedId'),
     typed(entity, 'sourcedId', { t: 'string' }, 'a string'),
+    {
+      id: `${entity}.sourcedId.length`,
+      entity,
+      field: 'sourcedId',
+      severity: 'error',
+      check: { t: 'maxLength', max: MAX_SOURCED_ID_LENGTH },
+      message: `${NOUN[entity]} sourcedId is longer than ${MAX_SOURCED_ID_LENGTH} characters, too long to be an identifier`,
+      fix: `use a short, stable sourcedId (a GUID or the SIS key) ${SIS}`,
+    },
     {
       id: `${entity}.sourcedId.unique`,
       entity,
@@ -235,6 +261,15 @@ export const RECORD_RULES: readonly RecordRule[] = [
   required('users', 'enabledUser'),
   typed('users', 'enabledUser', { t: 'flag' }, '"true" or "false"'),
   typed('users', 'email', { t: 'string' }, 'a string'),
+  {
+    id: 'users.email.length',
+    entity: 'users',
+    field: 'email',
+    severity: 'error',
+    check: { t: 'maxLength', max: MAX_EMAIL_LENGTH },
+    message: `user email is longer than ${MAX_EMAIL_LENGTH} characters, which no mail system accepts`,
+    fix: `correct the email address ${SIS}`,
+  },
   typed('users', 'grades', { t: 'strings' }, 'a list of grade strings'),
   required('users', 'orgs', ': every user belongs to at least one school or the district'),
   ...ref('users', 'orgs', 'orgs', true),

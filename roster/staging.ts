@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../db/schema.js';
 import type { Collection, Page } from '../oneroster/types.js';
+import { stagingId, stagingJson } from './storable.js';
 
 export interface StagingWriter {
   readonly method: 'copy' | 'insert';
@@ -16,9 +17,6 @@ export interface StagingWriter {
   writePage(runId: string, page: Page): Promise<void>;
 }
 
-function sourcedIdOf(record: Record<string, unknown>): string | null {
-  return typeof record.sourcedId === 'string' ? record.sourcedId : null;
-}
 
 export function insertWriter(db: Kysely<Database>): StagingWriter {
   return {
@@ -36,8 +34,8 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
                 entity: page.collection,
                 page_offset: page.offset,
                 ordinal: i + k,
-                sourced_id: sourcedIdOf(record),
-                data: JSON.stringify(record),
+                sourced_id: stagingId(record),
+                data: stagingJson(record),
                 quarantine_rule: null,
               })),
             )
@@ -70,7 +68,7 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
         if (page.records.length > 0) {
           const prefix = `${csv(runId)},${csv(page.collection)},${page.offset},`;
           // One page (about a megabyte at most) is built as one chunk: fewer stream round trips.
-          const body = page.records.map((r, ordinal) => `${prefix}${ordinal},${csv(sourcedIdOf(r))},${csv(JSON.stringify(r))}\n`).join('');
+          const body = page.records.map((r, ordinal) => `${prefix}${ordinal},${csv(stagingId(r))},${csv(stagingJson(r))}\n`).join('');
           const stream = client.query(copyFrom('copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data) from stdin with (format csv)'));
           await pipeline(Readable.from([body]), stream);
         }

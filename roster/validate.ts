@@ -22,7 +22,7 @@ export interface ValidateResult {
   skipped: Record<Collection, number>;
 }
 
-const IDENT = /^[A-Za-z]+$/;
+const IDENT = /^[A-Za-z_]+$/;
 /**
  * Scans read each record's fields once through jsonb_to_record into this alias: repeating
  * `data->'field'` in every predicate costs a jsonb lookup each time (seconds per 100,000 records).
@@ -132,6 +132,10 @@ export class Sql {
           : `(${Sql.refId(v)} is not null and ${this.quarantined(check.target, Sql.refId(v))})`;
       case 'skipWhen':
         return `(${text} = any(${textArray(check.values)}))`;
+      case 'maxLength':
+        return `(${P} and jsonb_typeof(${v}) = 'string' and length(${text}) > ${Math.floor(check.max)})`;
+      case 'absent':
+        return `(jsonb_typeof(${v}) is not null)`;
     }
     throw new Error(`rule check ${(check as Check).t} of ${entity} has no SQL`);
   }
@@ -142,6 +146,8 @@ export class Sql {
     switch (check.t) {
       case 'required':
         return `null`;
+      case 'maxLength':
+        return `length(${v} #>> '{}') || ' characters, starting ' || left(${v} #>> '{}', 40)`;
       case 'unique':
         return `'sourcedId ' || ${a}.sourced_id`;
       case 'dateOrder':

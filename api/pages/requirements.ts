@@ -34,6 +34,8 @@ function describeCheck(c: Check): string {
     case 'ref': return `must point at ${c.many ? 'records' : 'a record'} in ${c.target}`;
     case 'cascade': return `held back when the ${c.target} it points at is quarantined`;
     case 'skipWhen': return `records with ${c.values.join(', ')} are not synced`;
+    case 'maxLength': return `at most ${c.max} characters`;
+    case 'absent': return 'storable text (no NUL characters or broken unicode)';
   }
 }
 

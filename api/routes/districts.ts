@@ -24,6 +24,7 @@ import { nextFirings } from '../../workflows/onboarding-clock.js';
 import { DISTRICT_ID, ONBOARDING_PHASE } from '../../workflows/search-attributes.js';
 import { fromTemporal, HttpError, notFound } from '../errors.js';
 import { runViewer, temporalUiLink } from '../views.js';
+import { OidcClients } from '../oidc.js';
 import { checkTenant } from '../tenant-check.js';
 import { Type } from '@sinclair/typebox';
 import { AUTHED_ERRORS, errorReplies, Nullable, AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody } from '../schemas.js';
@@ -40,6 +41,8 @@ const RunStarted = Type.Object({ runId: Type.String(), statusUrl: Type.String() 
 export const districtRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
   const { db, temporal, config, secrets } = app.deps;
+  // Registration checks the SSO issuer answers before saving it (discovery is cached for sign-ins elsewhere).
+  const oidc = new OidcClients({ allowInsecure: config.env !== 'production' });
 
   const uiWorkflowUrl = temporalUiLink(config);
   const runView = runViewer(config);
@@ -76,6 +79,7 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
         throw new HttpError(422, 'tenant_rejected', `ClassLink did not accept the connection, so the district was not registered: ${check.auth.error ?? 'authentication failed'}`);
       }
     }
+    if (body.sso) await oidc.verifyIssuer({ districtId: body.id, ...body.sso });
     await db
       .insertInto('districts')
       .values({

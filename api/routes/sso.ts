@@ -186,6 +186,7 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
     if (!d) throw notFound(`district "${req.params.id}"`);
     const b = req.body;
     if (!b.clientSecret && !d.sso_secret_enc) throw new HttpError(400, 'client_secret_required', 'send clientSecret: this district has no SSO client secret stored yet');
+    await oidc.verifyIssuer({ districtId: d.id, issuer: b.issuer, clientId: b.clientId, clientSecret: b.clientSecret ?? secrets.open(d.sso_secret_enc!) });
     const updated = await db
       .updateTable('districts')
       .set({

@@ -6,6 +6,7 @@ import { createSupportAccount } from '../../api/accounts.js';
 import { createSession, type SessionSubject } from '../../api/session.js';
 import { createGenerator } from '../../sandbox/generator.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
+import { recordFigures } from '../reliability/support/figures.js';
 import { loadRoster } from './sso-support.js';
 
 type Caller = 'support' | 'supportToken' | 'leader' | 'leaderOfOther' | 'teacher' | 'student' | 'signedOut';
@@ -65,6 +66,8 @@ const EXPECTED: Record<string, Set<Caller>> = {
   'POST /admin/districts/:id/invites': districtLeader,
   'GET /requirements': everyone,
   'GET /assets/:name': everyone,
+  'GET /api/districts/:id/notifications': districtLeader,
+  'PUT /api/districts/:id/notifications/daily-summary': districtLeader,
 };
 
 let sys: TestSystem;
@@ -121,6 +124,7 @@ test('every route × caller is allowed or denied exactly as the rules say', asyn
 
   const wrong: string[] = [];
   let cells = 0;
+  let denials = 0;
   for (const { method, url } of routes) {
     const allowed = EXPECTED[`${method} ${url}`] ?? supportOnly;
     for (const caller of CALLERS) {
@@ -135,17 +139,20 @@ test('every route × caller is allowed or denied exactly as the rules say', asyn
       const denied = res.statusCode === 401 || res.statusCode === 403;
       const expectDenied = !allowed.has(caller);
       const expectedStatus = caller === 'signedOut' ? 401 : 403;
+      if (expectDenied && res.statusCode === expectedStatus) denials++;
       if (expectDenied && res.statusCode !== expectedStatus) wrong.push(`${method} ${url} as ${caller}: expected ${expectedStatus}, got ${res.statusCode}`);
       if (!expectDenied && (denied || res.statusCode >= 500)) wrong.push(`${method} ${url} as ${caller}: expected allowed, got ${res.statusCode} ${res.body.slice(0, 160)}`);
     }
   }
   expect(wrong).toEqual([]);
   expect(cells).toBe(routes.length * CALLERS.length);
+  recordFigures('sso-matrix', { forbiddenDenied: denials }, [`authorization matrix: ${routes.length} routes × ${CALLERS.length} callers = ${cells} cells, ${denials} denied as the rules say`]);
 });
 
 test('a leader reaches their own district only: every district route, the other district', async () => {
   const routes = sys.app.routeAccess().filter((r) => r.url.startsWith('/api/districts/:id'));
   const wrong: string[] = [];
+  let crossDistrict = 0;
   for (const { method, url } of routes) {
     for (const caller of ['leader', 'teacher', 'student'] as const) {
       const res = await sys.app.inject({
@@ -155,12 +162,14 @@ test('a leader reaches their own district only: every district route, the other 
         ...(method === 'GET' || method === 'DELETE' ? {} : { payload: '"matrix"' }),
       });
       if (res.statusCode !== 403) wrong.push(`${method} ${url} on the other district as ${caller}: expected 403, got ${res.statusCode}`);
+      else crossDistrict++;
     }
     // Support reaches the other district as well.
     const support = await sys.app.inject({ method: method as 'GET', url: fill(url).replace('/api/districts/own', '/api/districts/other'), headers: { ...(await as('support')), 'content-type': 'application/json' }, ...(method === 'GET' || method === 'DELETE' ? {} : { payload: '"matrix"' }) });
     if (support.statusCode === 401 || support.statusCode === 403 || support.statusCode >= 500) wrong.push(`${method} ${url} on the other district as support: got ${support.statusCode}`);
   }
   expect(wrong).toEqual([]);
+  recordFigures('sso-matrix', { forbiddenDenied: crossDistrict }, [`cross-district: ${crossDistrict} requests by leaders, teachers and students to another district, all 403`]);
 });
 
 test('allowed cells do real work: a leader reads their district and starts their academic year', async () => {

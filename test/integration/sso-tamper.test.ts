@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { createGenerator } from '../../sandbox/generator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { freePort } from '../../lib/free-port.js';
+import { recordFigures } from '../reliability/support/figures.js';
 import { Browser, insertDistrict, loadRoster, startApi, type RunningApi } from './sso-support.js';
 
 type Tamper = 'none' | 'nonce' | 'iss' | 'aud' | 'expired' | 'signature' | 'userinfo';
@@ -143,4 +144,5 @@ test.each([
   expect(await res.text()).toMatch(/couldn’t sign you in/);
   expect(browser.cookie('cls_session')).toBeUndefined();
   expect((await database.db.selectFrom('sessions').select('id_hash').execute()).length).toBe(before.length);
+  recordFigures('sso-tamper', { tamperedLoginsRefused: 1 }, [`tampered ID token (${tamper}): refused (${code}), no session`]);
 });

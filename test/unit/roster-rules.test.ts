@@ -16,7 +16,7 @@ test('every rule has a unique id, an entity, a severity, a message and a way to 
     expect(['error', 'warning', 'skip', 'hold']).toContain(r.severity);
     expect(r.message.length).toBeGreaterThan(10);
     expect(r.fix.length).toBeGreaterThan(10);
-    if (r.field !== null) expect(r.field).toMatch(/^[A-Za-z]+$/);
+    if (r.field !== null) expect(r.field).toMatch(/^[A-Za-z_]+$/);
     expect(ruleById(r.id)).toBe(r);
   }
 });
