@@ -254,7 +254,9 @@ async function scanCollection(db: Kysely<Database>, q: Sql, ctx: ValidateContext
     ), checked as (
       select s.page_offset, s.ordinal, s.sourced_id, s.data, ${sql.raw(failing)} as idxs
       from staging_records s
-      cross join lateral jsonb_to_record(s.data) as ${sql.raw(REC)}(${sql.raw(columns)})
+      -- A record that is not a JSON object (a bare string, number, array) has no fields: every
+      -- required-field rule then quarantines it, instead of jsonb_to_record failing the whole run.
+      cross join lateral jsonb_to_record(case when jsonb_typeof(s.data) = 'object' then s.data else '{}'::jsonb end) as ${sql.raw(REC)}(${sql.raw(columns)})
       where s.run_id = ${ctx.runId} and s.entity = ${entity} and s.skip_reason is null
     ), bad as (
       select * from checked where cardinality(idxs) > 0

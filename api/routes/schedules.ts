@@ -5,7 +5,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { getDistrict } from '../../roster/districts.js';
 import { classDetail, getPerson, kindOf, personClasses, searchRoster, type PersonKind } from '../../roster/schedules.js';
-import { listTerms, todayIn } from '../../roster/terms.js';
+import { isRealDate, listTerms, todayIn } from '../../roster/terms.js';
 import { HttpError, notFound } from '../errors.js';
 import { AUTHED_ERRORS, ClassSummaryReply, DistrictIdParams, errorReplies, Nullable, PersonRefReply, PersonReply } from '../schemas.js';
 import { DateQuery } from './terms.js';
@@ -55,6 +55,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (base) => {
   async function context(id: string, date: string | undefined) {
     const district = await getDistrict(db, id);
     if (!district) throw notFound(`district "${id}"`);
+    if (date !== undefined && !isRealDate(date)) throw new HttpError(400, 'bad_date', `"${date}" is not a real date: use YYYY-MM-DD, e.g. 2026-11-28`);
     const day = date ?? todayIn(district.timezone);
     const { current } = await listTerms(db, id, day);
     return { district, date: day, currentTerm: current ? { sourcedId: current.sourcedId, title: current.title, startDate: current.startDate, endDate: current.endDate } : null };

@@ -3,8 +3,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { getDistrict } from '../../roster/districts.js';
-import { listTerms, todayIn } from '../../roster/terms.js';
-import { notFound } from '../errors.js';
+import { isRealDate, listTerms, todayIn } from '../../roster/terms.js';
+import { HttpError, notFound } from '../errors.js';
 import { AUTHED_ERRORS, DistrictIdParams, errorReplies, Nullable, TermReply } from '../schemas.js';
 
 export const DateQuery = Type.Object(
@@ -28,6 +28,7 @@ export const termRoutes: FastifyPluginAsync = async (base) => {
   app.get('/api/districts/:id/terms', { schema: { params: DistrictIdParams, querystring: DateQuery, response: { 200: TermsReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
+    if (req.query.date !== undefined && !isRealDate(req.query.date)) throw new HttpError(400, 'bad_date', `"${req.query.date}" is not a real date: use YYYY-MM-DD, e.g. 2026-11-28`);
     const date = req.query.date ?? todayIn(district.timezone);
     const { terms, current } = await listTerms(db, district.id, date);
     return {
