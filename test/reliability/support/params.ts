@@ -28,7 +28,7 @@ export const params = {
   seed: int('RELIABILITY_SEED', 1),
   /** schemathesis --max-examples per operation, and its time budget in seconds. */
   fuzzExamples: int('RELIABILITY_FUZZ_EXAMPLES', 5, 1),
-  fuzzSeconds: int('RELIABILITY_FUZZ_SECONDS', 120, 1),
+  fuzzSeconds: int('RELIABILITY_FUZZ_SECONDS', 30, 1),
   /** fast-check: sync runs, and generated records per run. */
   generatedRuns: int('RELIABILITY_GENERATED_RUNS', 2, 1),
   generatedRecords: int('RELIABILITY_GENERATED_RECORDS', 40, 1),

@@ -1,7 +1,7 @@
 // The real worker entry (worker/main.ts) as its own process, so a test can SIGKILL it: nothing of
 // the process survives (no finally blocks, no graceful drain), exactly like a crashed container.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../../config/tools.js';
@@ -27,6 +27,8 @@ export function workflowBundle(): Promise<string> {
     const { NODE_OPTIONS: _n, ...env } = process.env;
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', out], { cwd: projectRoot, env });
     if (!existsSync(out)) throw new Error(`the workflow bundle was not written to ${out}`);
+    // A few MB per test file: gone when the jest worker process exits.
+    process.once('exit', () => rmSync(out, { force: true }));
     return out;
   })();
   return bundle;
