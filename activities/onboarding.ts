@@ -1,5 +1,6 @@
 // Activities of the DistrictOnboarding workflow: its audit trail, the feed's terms the academic year
 // is checked against, whether a run is going on, and stopping the nightly cron child.
+import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Database, District } from '../db/schema.js';
@@ -26,6 +27,14 @@ export function termOf(record: Record<string, unknown>): TermInfo | null {
     startDate: str(record.startDate).slice(0, 10),
     endDate: str(record.endDate).slice(0, 10),
   };
+}
+
+function heartbeat(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    /* called outside an activity (unit tests) */
+  }
 }
 
 function sortTerms(terms: TermInfo[]): TermInfo[] {
@@ -102,25 +111,42 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps) {
     },
 
     /**
-     * Stops the nightly cron chain. A chain waiting for its next firing does not see a cancel until
-     * it fires (the server delays the first workflow task), so it is terminated: nothing is in
-     * progress. A chain in the middle of a run is cancelled so the run can end cleanly.
+     * Stops the nightly cron chain and returns once no run of it is open. A run waiting for its
+     * firing does not see a cancel until it fires (the server delays its first workflow task), so
+     * it is terminated: nothing is in progress. A run in the middle of a sync is cancelled so it can
+     * end cleanly; if that run completes anyway, the cron would schedule the next one, which is
+     * then terminated while it waits.
      */
     async stopNightly(input: { workflowId: string; reason: string }): Promise<{ outcome: 'terminated' | 'cancelled' | 'not running' }> {
-      const handle = temporal.workflow.getHandle(input.workflowId);
-      try {
-        const d = await handle.describe();
-        if (d.status.name !== 'RUNNING') return { outcome: 'not running' };
-        const scoped = temporal.workflow.getHandle(input.workflowId, d.runId);
-        if (d.historyLength <= 2) {
-          await scoped.terminate(input.reason);
-          return { outcome: 'terminated' };
+      let outcome: 'terminated' | 'cancelled' | 'not running' = 'not running';
+      const cancelled = new Set<string>();
+      for (let polls = 0; ; polls++) {
+        let d;
+        try {
+          d = await temporal.workflow.getHandle(input.workflowId).describe();
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return { outcome };
+          throw err;
         }
-        await scoped.cancel();
-        return { outcome: 'cancelled' };
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return { outcome: 'not running' };
-        throw err;
+        if (d.status.name !== 'RUNNING') return { outcome };
+        const run = temporal.workflow.getHandle(input.workflowId, d.runId);
+        try {
+          if (d.historyLength <= 2) {
+            await run.terminate(input.reason);
+            outcome = outcome === 'not running' ? 'terminated' : outcome;
+            continue;
+          }
+          if (!cancelled.has(d.runId)) {
+            await run.cancel();
+            cancelled.add(d.runId);
+            outcome = 'cancelled';
+          }
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err; // closed meanwhile: look again
+        }
+        heartbeat({ polls, runId: d.runId });
+        if (polls > 600) throw new Error(`nightly run ${d.runId} is still open after being cancelled: it is retried`);
+        await new Promise((r) => setTimeout(r, 200));
       }
     },
   };

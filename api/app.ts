@@ -8,14 +8,17 @@ import type { Database } from '../db/schema.js';
 import type { SecretBox } from '../db/secrets.js';
 import { authPlugin } from './auth.js';
 import { HttpError } from './errors.js';
+import { connectionRoutes } from './routes/connection.js';
+import { gracefulClosePlugin } from './plugins/graceful.js';
 import { fastifyLogging, type AppLoggerOption } from './plugins/logging.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { rejectNulPlugin } from './plugins/reject-nul.js';
-import { connectionRoutes } from './routes/connection.js';
 import { districtRoutes } from './routes/districts.js';
+import { adminModeRoutes } from './routes/admin-mode.js';
 import { healthRoutes } from './routes/health.js';
 import { notificationRoutes } from './routes/notifications.js';
+import { pageRoutes } from './routes/pages.js';
 import { runRoutes } from './routes/runs.js';
 import { signInRoutes } from './routes/sign-in.js';
 
@@ -59,6 +62,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOptio
   // Before any route: OpenAPI must see every route, metrics must time every request.
   await app.register(openApiPlugin);
   await app.register(metricsPlugin);
+  await app.register(gracefulClosePlugin);
   // Who is asking and what they may do, for every route (api/authz.ts holds the policy table).
   await app.register(authPlugin);
   await app.register(rejectNulPlugin);
@@ -68,7 +72,9 @@ export async function buildApp(deps: AppDeps, options: { logger?: AppLoggerOptio
     await api.register(runRoutes);
     await api.register(connectionRoutes);
     await api.register(notificationRoutes);
+    await api.register(adminModeRoutes);
   });
   await app.register(signInRoutes);
+  await app.register(pageRoutes);
   return app;
 }

@@ -62,6 +62,19 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /api/districts/:id/schedules/classes/:sourcedId': 'district-leader',
   'GET /api/districts/:id/invites': 'district-leader',
   'POST /api/districts/:id/invites': 'district-leader',
+  'GET /api/districts/:id/staff': 'district-leader',
+  'GET /api/districts/:id/school-year': 'district-leader',
+
+  // Admin pages (api/routes/pages.ts). Unlisted /admin pages are the support console (support only).
+  'GET /admin/districts/:id/year': 'district-leader',
+  'POST /admin/districts/:id/year': 'district-leader',
+  'GET /admin/districts/:id/terms': 'district-leader',
+  'GET /admin/districts/:id/spot-checks': 'district-leader',
+  'GET /admin/districts/:id/spot-checks/:kind/:sourcedId': 'district-leader',
+  'GET /admin/districts/:id/invites': 'district-leader',
+  'POST /admin/districts/:id/invites': 'district-leader',
+  'GET /requirements': 'public',
+  'GET /assets/:name': 'public',
 
   // Daily summary opt-in: a leader for their own district, or support for them.
   'GET /api/districts/:id/notifications': 'district-leader',

@@ -1,4 +1,5 @@
 // Server-rendered pages for people (sign-in, refusals, /me): tiny, escaped, no client script.
+// They share the admin pages' stylesheet (api/pages/static/app.css).
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** A tagged template that escapes every interpolated value unless it is already Html. */
@@ -24,11 +25,12 @@ export function page(title: string, body: Html): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} – Gradient</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1b1b1b}
-.error{color:#8a1c1c}label{display:block;margin:.5rem 0}input{font:inherit;padding:.3rem;width:100%;max-width:24rem}
-button{font:inherit;padding:.4rem 1rem}table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left;border-bottom:1px solid #ddd}</style>
+<link rel="stylesheet" href="/assets/app.css">
 </head><body>
+<header class="topbar"><div class="inner"><span class="brand">Gradient</span></div></header>
+<main id="main" class="narrow"><div class="card">
 ${body.value}
+</div></main>
 </body></html>`;
 }
 

@@ -14,7 +14,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { COLLECTIONS, type Page } from '../oneroster/types.js';
 import { copyWriter, dropStaging, insertWriter, type StagingWriter } from '../roster/staging.js';
 import { createGenerator, type Size } from '../sandbox/generator.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../lib/free-port.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'm' }, rounds: { type: 'string', default: '2' }, 'page-size': { type: 'string', default: '1000' } } });
 const size = values.size as Size;

@@ -1,12 +1,14 @@
 // One full sync of a sandbox district with the worker as its own process, measuring its memory.
-//   npx tsx bench/sync-rss.ts [--size l] [--runs 2]
+//   npx tsx bench/sync-rss.ts [--size l] [--runs 2] [--prod]
+// --prod: compile the project (tsc → .data/dist), prebuild the workflow bundle, and run the worker
+// as compiled JavaScript loading that bundle (bench/prod-worker.ts), as production should.
 // Starts embedded Postgres, the Temporal dev server (pinned CLI) and the sandbox tenant here, and
 // the worker as `/usr/bin/time -v node --import tsx worker/main.ts`; samples the worker's
 // /proc/<pid>/status (VmRSS, VmHWM) every 200 ms. Prints the peak RSS at startup (workflow bundling)
 // and during the sync, /usr/bin/time's maximum resident set size, and each phase's duration.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot, readTemporalToolPaths } from '../config/tools.js';
@@ -17,12 +19,12 @@ import { createSecretBox } from '../db/secrets.js';
 import { loadConfig } from '../config/index.js';
 import { startSandbox } from '../sandbox/server.js';
 import type { Size } from '../sandbox/generator.js';
-import { freePort } from '../test/support/free-port.js';
+import { freePort } from '../lib/free-port.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 
-const { values } = parseArgs({ options: { size: { type: 'string', default: 'l' }, runs: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { size: { type: 'string', default: 'l' }, runs: { type: 'string', default: '2' }, entry: { type: 'string', default: 'worker/main.ts' }, prod: { type: 'boolean', default: false } } });
 const size = values.size as Size;
 const runs = Number(values.runs);
 
@@ -77,15 +79,30 @@ async function main(): Promise<void> {
     .execute();
 
   const { NODE_OPTIONS: _ignored, ...parentEnv } = process.env;
+  const extraEnv: Record<string, string> = {};
+  if (values.prod) {
+    const dist = join(projectRoot, '.data', 'dist');
+    rmSync(dist, { recursive: true, force: true });
+    execFileSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', '.', '--outDir', dist, '--sourceMap', 'false'], { cwd: projectRoot, stdio: 'inherit' });
+    const { code } = await bundleWorkflowCode({ workflowsPath: join(projectRoot, 'workflows/index.ts'), logger: new DefaultLogger('WARN') });
+    writeFileSync(join(dist, 'workflows-bundle.js'), code);
+    values.entry = join(dist, 'bench/prod-worker.js');
+    extraEnv.BENCH_WORKFLOW_BUNDLE = join(dist, 'workflows-bundle.js');
+  }
   const timeOut: string[] = [];
-  const command = ['/usr/bin/time', '-v', process.execPath, '--import', 'tsx', 'worker/main.ts'];
+  // A .ts entry runs through tsx (as `npm run worker` does); a compiled .js/.mjs entry runs on plain node.
+  const loader = values.entry!.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const command = ['/usr/bin/time', '-v', process.execPath, ...(process.env.WORKER_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...loader, values.entry!];
   console.log(`worker: ${command.join(' ')}`);
   const time = spawn(command[0]!, command.slice(1), {
     cwd: projectRoot,
-    env: { ...parentEnv, NODE_ENV: 'test', DATABASE_URL: url, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'warn' },
+    env: { ...parentEnv, ...extraEnv, NODE_ENV: 'test', DATABASE_URL: url, TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: taskQueue, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
-  time.stderr!.on('data', (d: Buffer) => timeOut.push(d.toString()));
+  time.stderr!.on('data', (d: Buffer) => {
+    timeOut.push(d.toString());
+    if (process.env.SHOW_WORKER_STDERR) process.stderr.write(d);
+  });
   let worker: number | null = null;
   for (let i = 0; i < 100 && !worker; i++) {
     await new Promise((r) => setTimeout(r, 50));

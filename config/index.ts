@@ -36,7 +36,7 @@ export interface Config {
   };
   /** Where held/failed run notices go; unset = no notices (logged instead). */
   supportEmail: string | null;
-  api: { host: string; port: number; publicUrl: string };
+  api: { host: string; port: number; publicUrl: string; /** SIGTERM: in-flight requests get this long before the process exits anyway. */ shutdownTimeoutMs: number };
   /** Bearer token for support automation; generated (and printed) in dev when unset. */
   supportApiToken: string;
   supportApiTokenGenerated: boolean;
@@ -122,7 +122,7 @@ export function loadConfig(env: Env = process.env): Config {
       workflowBundlePath: env.WORKFLOW_BUNDLE_PATH || null,
     },
     supportEmail: env.SUPPORT_EMAIL || null,
-    api: { host, port: apiPort, publicUrl: (env.PUBLIC_URL ?? `http://localhost:${apiPort}`).replace(/\/$/, '') },
+    api: { host, port: apiPort, publicUrl: (env.PUBLIC_URL ?? `http://localhost:${apiPort}`).replace(/\/$/, ''), shutdownTimeoutMs: millis(env, 'API_SHUTDOWN_TIMEOUT_MS', 25_000) },
     supportApiToken: token,
     supportApiTokenGenerated: generated,
     secretsKey: secretsKey(env, isProd),

@@ -23,6 +23,13 @@ export interface Term {
 export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The calendar date (YYYY-MM-DD) it is now in a time zone. */
+/** YYYY-MM-DD that names a real calendar day (the pattern alone lets 4900-30-70 through). */
+export function isRealDate(s: string): boolean {
+  if (!DATE.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
 export function todayIn(timeZone: string, now: Date = new Date()): string {
   // en-CA formats as YYYY-MM-DD.
   return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);

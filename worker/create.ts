@@ -41,26 +41,20 @@ export interface WorkerParts {
 }
 
 export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
+  const oneroster = (district: Parameters<typeof oneRosterConnection>[0]) =>
+    createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id });
   const activities = {
-    ...createActivities({
-      db: parts.db,
-      pool: parts.pool,
-      oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
-    }),
+    ...createActivities({ db: parts.db, pool: parts.pool, oneroster }),
+    // Stopping the nightly cron child needs terminate, hence a client on the worker's connection.
+    ...createOnboardingActivities({ db: parts.db, temporal: new Client({ connection: parts.connection, namespace: parts.namespace }), oneroster }),
     ...createNotifyActivities({ db: parts.db, mailer: parts.mailer ?? null, settings: parts.notify ?? { supportEmail: null, publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', namespace: parts.namespace }, log: parts.log }),
   };
   const graceMs = parts.shutdownGraceMs ?? 30_000;
-  // Stopping the nightly cron child needs terminate, hence a client on the worker's connection.
-  const onboardingActivities = createOnboardingActivities({
-    db: parts.db,
-    temporal: new Client({ connection: parts.connection, namespace: parts.namespace }),
-    oneroster: (district) => createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id }),
-  });
   return Worker.create({
     connection: parts.connection,
     namespace: parts.namespace,
     taskQueue: parts.taskQueue,
-    activities: { ...activities, ...onboardingActivities },
+    activities,
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath }),
     interceptors: {
       activity: [syncActivityInterceptors({ db: parts.db, metrics: parts.metrics, log: parts.log })],

@@ -52,6 +52,13 @@ const bookkeeping = proxyActivities<OnboardingActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '1 minute', nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/** Stopping the nightly chain polls until no run of it is open; a run being cancelled takes seconds. */
+const stopping = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
 /** Reads a person is waiting for (an Update in flight): a few quick tries, then say so. */
 const interactive = proxyActivities<OnboardingActivities>({
   startToCloseTimeout: '30 seconds',
@@ -217,13 +224,13 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       // An earlier chain is still closing (cancelled mid-run): stop it again and retry shortly.
       log.info('the previous nightly chain is still running; stopping it before starting a new one', { districtId });
-      await bookkeeping.stopNightly({ workflowId: state.nightly.workflowId, reason: 'replaced by a new nightly schedule' });
-      await sleep('10 seconds');
+      await stopping.stopNightly({ workflowId: state.nightly.workflowId, reason: 'replaced by a new nightly schedule' });
+      await sleep('3 seconds');
     }
   };
 
   const stopNightly = async (reason: string) => {
-    await bookkeeping.stopNightly({ workflowId: state.nightly.workflowId, reason });
+    await stopping.stopNightly({ workflowId: state.nightly.workflowId, reason });
     state.nightly.running = false;
     state.nightly.startedAt = null;
   };

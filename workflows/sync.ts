@@ -29,6 +29,7 @@ import {
   type SyncRunState,
   type SyncWorkflowInput,
 } from './messages.js';
+import { notifyRunOutcome } from '../notify/workflow.js';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -100,6 +101,7 @@ export async function runSyncPipeline(input: SyncWorkflowInput): Promise<RunSumm
           ...(verdict.reason ? { reason: verdict.reason } : {}), finishedAt: new Date().toISOString(),
         });
       }
+      await notifyRunOutcome({ districtId, runId, status: 'held' });
       await condition(() => state.decision !== null);
       const decision = state.decision!;
       state.held = false;
@@ -120,6 +122,7 @@ export async function runSyncPipeline(input: SyncWorkflowInput): Promise<RunSumm
     const summary = await CancellationScope.nonCancellable(async () => {
       const s = await quick.failRun({ districtId, runId, reason });
       await notifyParent(districtId, s);
+      if (!cancelled) await notifyRunOutcome({ districtId, runId, status: 'failed' });
       return s;
     });
     if (cancelled) throw err;

@@ -17,6 +17,7 @@ import {
   startReviewUpdate,
   stateQuery,
   syncNowUpdate,
+  type OnboardingState,
 } from '../../workflows/messages.js';
 import type { districtOnboarding } from '../../workflows/onboarding.js';
 import { nextFirings } from '../../workflows/onboarding-clock.js';
@@ -25,7 +26,17 @@ import { fromTemporal, HttpError, notFound } from '../errors.js';
 import { runViewer, temporalUiLink } from '../views.js';
 import { OidcClients } from '../oidc.js';
 import { checkTenant } from '../tenant-check.js';
-import { AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody } from '../schemas.js';
+import { Type } from '@sinclair/typebox';
+import { AUTHED_ERRORS, errorReplies, Nullable, AcademicYearBody, DistrictIdParams, NoteBody, RegisterDistrictBody } from '../schemas.js';
+
+/** Open objects: the onboarding state grows with the workflow; these name what callers rely on. */
+const Open = { additionalProperties: true } as const;
+const Registered = Type.Object({ id: Type.String(), name: Type.String(), timezone: Type.String(), phase: Type.String(), workflowId: Type.String() });
+const DistrictList = Type.Object({
+  districts: Type.Array(Type.Object({ id: Type.String(), name: Type.String(), timezone: Type.String(), phase: Type.String(), lastRun: Nullable(Type.Object({}, Open)) }, Open)),
+});
+const DistrictState = Type.Object({ districtId: Type.Optional(Type.String()), phase: Type.String() }, Open);
+const RunStarted = Type.Object({ runId: Type.String(), statusUrl: Type.String() });
 
 export const districtRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -56,7 +67,7 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
   const actorOf = (req: { principal: { id: string } | null }) => req.principal?.id ?? 'unknown';
 
 
-  app.post('/api/districts', { schema: { body: RegisterDistrictBody } }, async (req, reply) => {
+  app.post('/api/districts', { schema: { body: RegisterDistrictBody, response: { 201: Registered, ...errorReplies(...AUTHED_ERRORS, 409, 422) } } }, async (req, reply) => {
     const body = req.body;
     const timezone = body.timezone ?? DEFAULT_TIMEZONE;
     if (!isTimeZone(timezone)) throw new HttpError(400, 'bad_timezone', `"${timezone}" is not an IANA time zone (e.g. America/Chicago)`);
@@ -106,7 +117,7 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
     return reply.code(201).send({ id: body.id, name: body.name, timezone, phase: 'registered', workflowId: onboardingWorkflowId(body.id) });
   });
 
-  app.get('/api/districts', async () => {
+  app.get('/api/districts', { schema: { response: { 200: DistrictList, ...errorReplies(401, 403) } } }, async () => {
     const districts = await db.selectFrom('districts').select(['id', 'name', 'timezone']).orderBy('name').execute();
     const lastRuns = await db
       .selectFrom('sync_runs')
@@ -125,7 +136,7 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
     return { districts: items };
   });
 
-  app.get('/api/districts/:id', { schema: { params: DistrictIdParams } }, async (req) => {
+  app.get('/api/districts/:id', { schema: { params: DistrictIdParams, response: { 200: DistrictState, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const district = await requireKnown(req.params.id);
     const state = await temporalCall(district.id, () => handle(district.id).query(stateQuery));
     const [last] = await listRuns(db, district.id, 1);
@@ -151,8 +162,8 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
   });
 
   // Messages that need a verdict go through Updates, so a refusal comes back here as a 409.
-  const message = (path: string, send: (id: string, actor: string, body: Record<string, unknown>) => Promise<unknown>) =>
-    app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: path === 'academic-year' ? AcademicYearBody : NoteBody } }, async (req) => {
+  const message = (path: string, send: (id: string, actor: string, body: Record<string, unknown>) => Promise<OnboardingState>) =>
+    app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: path === 'academic-year' ? AcademicYearBody : NoteBody, response: { 200: DistrictState, ...errorReplies(...AUTHED_ERRORS, 404, 409) } } }, async (req) => {
       const { id } = req.params;
       await requireKnown(id);
       const body = (req.body ?? {}) as Record<string, unknown>;
@@ -171,7 +182,7 @@ export const districtRoutes: FastifyPluginAsync = async (base) => {
   );
 
   const startRun = (path: 'review' | 'sync-now') =>
-    app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: NoteBody } }, async (req, reply) => {
+    app.post(`/api/districts/:id/${path}`, { schema: { params: DistrictIdParams, body: NoteBody, response: { 202: RunStarted, ...errorReplies(...AUTHED_ERRORS, 404, 409) } } }, async (req, reply) => {
       const { id } = req.params;
       await requireKnown(id);
       const runId = randomUUID();

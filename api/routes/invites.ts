@@ -11,7 +11,7 @@ import { getDistrict } from '../../roster/districts.js';
 import { getPerson, kindOf } from '../../roster/schedules.js';
 import { HttpError, notFound } from '../errors.js';
 import { escapeHtml } from '../html.js';
-import { DistrictIdParams } from '../schemas.js';
+import { AUTHED_ERRORS, DistrictIdParams, errorReplies, Nullable } from '../schemas.js';
 
 export const INVITE_RESEND_AFTER_MS = 10 * 60 * 1000;
 export const DEFAULT_INVITES_PER_HOUR = 200;
@@ -22,6 +22,39 @@ const InviteBody = Type.Object(
   { additionalProperties: false },
 );
 const ListQuery = Type.Object({ limit: Type.Optional(Type.String({ pattern: '^(1000|[1-9][0-9]{0,2})$', description: '1-1000, default 200' })) }, { additionalProperties: false });
+
+const InviteResultReply = Type.Object({
+  userSourcedId: Type.String(),
+  status: Type.Union([Type.Literal('sent'), Type.Literal('failed'), Type.Literal('skipped'), Type.Literal('throttled')]),
+  message: Type.String(),
+  inviteId: Type.Optional(Type.Integer()),
+  email: Type.Optional(Type.String()),
+  retryAfterSeconds: Type.Optional(Type.Integer()),
+});
+const SendReply = Type.Object({
+  results: Type.Array(InviteResultReply, { description: 'one per distinct sourcedId, in the order asked' }),
+  sent: Type.Integer(),
+  failed: Type.Integer(),
+  skipped: Type.Integer(),
+  throttled: Type.Integer(),
+});
+const InviteListReply = Type.Object({
+  invites: Type.Array(
+    Type.Object({
+      id: Type.Integer(),
+      userSourcedId: Type.String(),
+      name: Nullable(Type.String()),
+      email: Type.String(),
+      status: Type.String({ description: 'sending, sent or failed' }),
+      error: Nullable(Type.String()),
+      sentBy: Type.String(),
+      createdAt: Nullable(Type.String({ format: 'date-time' })),
+      sentAt: Nullable(Type.String({ format: 'date-time' })),
+      acceptedAt: Nullable(Type.String({ format: 'date-time' })),
+    }),
+    { description: 'newest first' },
+  ),
+});
 
 export type InviteStatus = 'sent' | 'failed' | 'skipped' | 'throttled';
 export interface InviteResult {
@@ -68,7 +101,7 @@ export const inviteRoutes: FastifyPluginAsync = async (base) => {
   let mailer: Mailer | undefined;
   app.addHook('onClose', async () => mailer?.close());
 
-  app.post('/api/districts/:id/invites', { schema: { params: DistrictIdParams, body: InviteBody } }, async (req, reply) => {
+  app.post('/api/districts/:id/invites', { schema: { params: DistrictIdParams, body: InviteBody, response: { 200: SendReply, ...errorReplies(...AUTHED_ERRORS, 404, 409, 429, 503) } } }, async (req, reply) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
     if (!district.sso_issuer || !district.sso_client_id || !district.sso_secret_enc) {
@@ -152,7 +185,7 @@ export const inviteRoutes: FastifyPluginAsync = async (base) => {
     return { results: all, sent: count('sent'), failed: count('failed'), skipped: count('skipped'), throttled: count('throttled') };
   });
 
-  app.get('/api/districts/:id/invites', { schema: { params: DistrictIdParams, querystring: ListQuery } }, async (req) => {
+  app.get('/api/districts/:id/invites', { schema: { params: DistrictIdParams, querystring: ListQuery, response: { 200: InviteListReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const district = await getDistrict(db, req.params.id);
     if (!district) throw notFound(`district "${req.params.id}"`);
     const rows = await db

@@ -6,10 +6,24 @@ import { Type } from '@sinclair/typebox';
 import { getDistrict } from '../../roster/districts.js';
 import { getPerson } from '../../roster/schedules.js';
 import { HttpError, notFound } from '../errors.js';
-import { DistrictIdParams } from '../schemas.js';
+import { AUTHED_ERRORS, DistrictIdParams, errorReplies, Nullable } from '../schemas.js';
 
 const LeaderParams = Type.Object({ id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), sourcedId: Type.String({ minLength: 1, maxLength: 256 }) });
 const LeaderBody = Type.Object({ title: Type.Union([Type.Literal('system_admin'), Type.Literal('roster_lead')]) }, { additionalProperties: false });
+
+const LeadersReply = Type.Object({
+  leaders: Type.Array(
+    Type.Object({
+      sourcedId: Type.String(),
+      title: Type.String({ description: 'system_admin or roster_lead' }),
+      name: Nullable(Type.String()),
+      email: Nullable(Type.String()),
+      activeInRoster: Type.Boolean(),
+      assignedBy: Type.String(),
+      assignedAt: Type.String({ format: 'date-time' }),
+    }),
+  ),
+});
 
 export const leaderRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -31,12 +45,12 @@ export const leaderRoutes: FastifyPluginAsync = async (base) => {
     );
   }
 
-  app.get('/api/districts/:id/leaders', { schema: { params: DistrictIdParams } }, async (req) => {
+  app.get('/api/districts/:id/leaders', { schema: { params: DistrictIdParams, response: { 200: LeadersReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     await requireDistrict(req.params.id);
     return { leaders: await list(req.params.id) };
   });
 
-  app.put('/api/districts/:id/leaders/:sourcedId', { schema: { params: LeaderParams, body: LeaderBody } }, async (req) => {
+  app.put('/api/districts/:id/leaders/:sourcedId', { schema: { params: LeaderParams, body: LeaderBody, response: { 200: LeadersReply, ...errorReplies(...AUTHED_ERRORS, 404, 409) } } }, async (req) => {
     const { id, sourcedId } = req.params;
     await requireDistrict(id);
     const person = await getPerson(db, id, sourcedId);
@@ -55,7 +69,7 @@ export const leaderRoutes: FastifyPluginAsync = async (base) => {
     return { leaders: await list(id) };
   });
 
-  app.delete('/api/districts/:id/leaders/:sourcedId', { schema: { params: LeaderParams } }, async (req) => {
+  app.delete('/api/districts/:id/leaders/:sourcedId', { schema: { params: LeaderParams, response: { 200: LeadersReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const { id, sourcedId } = req.params;
     await requireDistrict(id);
     const gone = await db.deleteFrom('district_leaders').where('district_id', '=', id).where('user_sourced_id', '=', sourcedId).returning('title').executeTakeFirst();

@@ -10,6 +10,31 @@ import { wantsHtml } from '../auth.js';
 import { csrfField, html, page } from '../html.js';
 import { destroySession, SESSION_COOKIE } from '../session.js';
 import { homeFor } from './sso.js';
+import { Type } from '@sinclair/typebox';
+import { ClassSummaryReply, errorReplies, HtmlPage, Nullable } from '../schemas.js';
+
+const MeReply = Type.Object({
+  role: Type.String({ description: 'support, leader, teacher or student' }),
+  name: Type.String(),
+  email: Nullable(Type.String()),
+  districtId: Nullable(Type.String()),
+  districtName: Nullable(Type.String()),
+  sourcedId: Nullable(Type.String()),
+  rosterRole: Nullable(Type.String()),
+  leaderTitle: Nullable(Type.String()),
+  via: Type.String({ description: 'bearer or session' }),
+  home: Type.String({ description: 'the page this person lands on' }),
+  csrfToken: Nullable(Type.String({ description: 'send as x-csrf-token on writes with the session cookie' })),
+  sessionExpiresAt: Nullable(Type.String({ format: 'date-time' })),
+  schedule: Nullable(
+    Type.Object({
+      date: Type.String(),
+      currentTerm: Nullable(Type.Object({ sourcedId: Type.String(), title: Type.String() })),
+      classes: Type.Array(ClassSummaryReply),
+    }),
+  ),
+});
+const LogoutReply = Type.Object({ signedOut: Type.Boolean({ description: 'a session ended' }), message: Type.String() });
 
 export const meRoutes: FastifyPluginAsync = async (app) => {
   const { db } = app.deps;
@@ -28,7 +53,7 @@ export const meRoutes: FastifyPluginAsync = async (app) => {
 
   const principalOf = (req: FastifyRequest) => req.principal!;
 
-  app.get('/api/me', async (req) => {
+  app.get('/api/me', { schema: { summary: 'The signed-in person, with the current-term schedule for district users', response: { 200: MeReply, ...errorReplies(401, 403) } } }, async (req) => {
     const p = principalOf(req);
     const sched = await schedule(p);
     return {
@@ -48,7 +73,7 @@ export const meRoutes: FastifyPluginAsync = async (app) => {
     };
   });
 
-  app.get('/me', async (req, reply) => {
+  app.get('/me', { schema: { hide: true } }, async (req, reply) => {
     const p = principalOf(req);
     const sched = await schedule(p);
     const row = (c: ClassSummary) =>
@@ -66,14 +91,26 @@ ${p.session ? html`<form method="post" action="/logout">${csrfField(p.session.cs
     return reply.type('text/html').send(page(p.name, body));
   });
 
-  app.post('/logout', async (req, reply) => {
-    const p = req.principal;
-    // A session caller passed the CSRF check in the auth hook before reaching here.
-    if (p?.session) await destroySession(db, p.session.idHash);
-    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
-    if (wantsHtml(req) || req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
-      return reply.type('text/html').send(page('Signed out', html`<h1>You are signed out</h1><p>Close this tab, or sign in again from your district’s ClassLink.</p>`));
-    }
-    return { signedOut: Boolean(p?.session), message: p?.via === 'bearer' ? 'bearer tokens are not sessions: revoke a token with `npm run admin -- token revoke <id>`' : 'signed out' };
-  });
+  app.post(
+    '/logout',
+    {
+      schema: {
+        summary: 'End the session (the cookie is cleared)',
+        response: {
+          200: { description: 'signed out', content: { 'application/json': { schema: LogoutReply }, 'text/html': { schema: HtmlPage('a “you are signed out” page, for a form post') } } },
+          ...errorReplies(401, 403),
+        },
+      },
+    },
+    async (req, reply) => {
+      const p = req.principal;
+      // A session caller passed the CSRF check in the auth hook before reaching here.
+      if (p?.session) await destroySession(db, p.session.idHash);
+      void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+      if (wantsHtml(req) || req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+        return reply.type('text/html').send(page('Signed out', html`<h1>You are signed out</h1><p>Close this tab, or sign in again from your district’s ClassLink.</p>`));
+      }
+      return { signedOut: Boolean(p?.session), message: p?.via === 'bearer' ? 'bearer tokens are not sessions: revoke a token with `npm run admin -- token revoke <id>`' : 'signed out' };
+    },
+  );
 };

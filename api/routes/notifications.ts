@@ -6,9 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { getDistrict } from '../../roster/districts.js';
 import { dailySummarySubscribers, setDailySummary } from '../../notify/subscriptions.js';
 import { notFound } from '../errors.js';
-import { DistrictIdParams } from '../schemas.js';
-
-const ErrorResponse = Type.Object({ error: Type.String(), message: Type.String() });
+import { DistrictIdParams, ErrorReply as ErrorResponse } from '../schemas.js';
 const Subscriptions = Type.Object({ districtId: Type.String(), dailySummary: Type.Array(Type.String({ description: 'email address' })) }, { additionalProperties: false });
 const DailySummaryBody = Type.Object(
   { email: Type.String({ format: 'email', maxLength: 320 }), enabled: Type.Boolean({ description: 'true opts in, false opts out' }) },
@@ -25,7 +23,7 @@ export const notificationRoutes: FastifyPluginAsync = async (base) => {
 
   app.get(
     '/api/districts/:id/notifications',
-    { schema: { summary: 'Who receives the daily sync summary', tags: ['districts'], params: DistrictIdParams, response: { 200: Subscriptions, 401: ErrorResponse, 404: ErrorResponse } } },
+    { schema: { summary: 'Who receives the daily sync summary', tags: ['districts'], params: DistrictIdParams, response: { 200: Subscriptions, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse } } },
     async (req) => {
       if (!(await getDistrict(db, req.params.id))) throw notFound(`district "${req.params.id}"`);
       return subscriptions(req.params.id);
@@ -40,7 +38,7 @@ export const notificationRoutes: FastifyPluginAsync = async (base) => {
         tags: ['districts'],
         params: DistrictIdParams,
         body: DailySummaryBody,
-        response: { 200: Subscriptions, 400: ErrorResponse, 401: ErrorResponse, 404: ErrorResponse },
+        response: { 200: Subscriptions, 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse },
       },
     },
     async (req) => {

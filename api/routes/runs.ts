@@ -8,7 +8,18 @@ import { getDistrict } from '../../roster/districts.js';
 import { getRun, issueCountsByRule, listRuns } from '../../roster/runs.js';
 import { approveHeldRunUpdate, discardHeldRunUpdate } from '../../workflows/messages.js';
 import { HttpError, notFound } from '../errors.js';
-import { DistrictIdParams, HeldRunDecisionBody, RunParams } from '../schemas.js';
+import { Type } from '@sinclair/typebox';
+import { AUTHED_ERRORS, DistrictIdParams, errorReplies, HeldRunDecisionBody, HeldRunDecisionReply, Nullable, RunBody, RunParams } from '../schemas.js';
+
+const RunList = Type.Object({ runs: Type.Array(RunBody, { description: 'newest first' }) });
+const RunIssue = Type.Object({ entity: Type.String(), sourced_id: Nullable(Type.String()), rule: Type.String(), severity: Type.String({ description: 'error (quarantined) or warning (applied)' }), message: Type.String() });
+const RunDetail = Type.Composite([
+  RunBody,
+  Type.Object({
+    issueCounts: Type.Record(Type.String(), Type.Integer(), { description: 'issues per rule, all of them' }),
+    issues: Type.Array(RunIssue, { description: 'the first 500 issues' }),
+  }),
+]);
 import { runViewer } from '../views.js';
 
 export const runRoutes: FastifyPluginAsync = async (base) => {
@@ -26,19 +37,19 @@ export const runRoutes: FastifyPluginAsync = async (base) => {
     return run;
   }
 
-  app.get('/api/districts/:id/runs', { schema: { params: DistrictIdParams } }, async (req) => {
+  app.get('/api/districts/:id/runs', { schema: { params: DistrictIdParams, response: { 200: RunList, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     await requireKnown(req.params.id);
     return { runs: (await listRuns(db, req.params.id)).map(runView) };
   });
 
-  app.get('/api/districts/:id/runs/:runId', { schema: { params: RunParams } }, async (req) => {
+  app.get('/api/districts/:id/runs/:runId', { schema: { params: RunParams, response: { 200: RunDetail, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const run = await requireRunOf(req.params.id, req.params.runId);
     const issues = await db.selectFrom('run_issues').select(['entity', 'sourced_id', 'rule', 'severity', 'message']).where('run_id', '=', run.id).orderBy('id').limit(500).execute();
     return { ...runView(run), issueCounts: await issueCountsByRule(db, run.id), issues };
   });
 
   const decision = (path: 'approve' | 'discard') =>
-    app.post(`/api/districts/:id/runs/:runId/${path}`, { schema: { params: RunParams, body: HeldRunDecisionBody } }, async (req, reply) => {
+    app.post(`/api/districts/:id/runs/:runId/${path}`, { schema: { params: RunParams, body: HeldRunDecisionBody, response: { 202: HeldRunDecisionReply, ...errorReplies(...AUTHED_ERRORS, 404, 409) } } }, async (req, reply) => {
       const { id, runId } = req.params;
       const run = await requireRunOf(id, runId);
       if (run.status !== 'held') {

@@ -11,7 +11,7 @@ import { HttpError, notFound } from '../errors.js';
 import { html, page } from '../html.js';
 import { districtContacts, isRefusal, matchLogin } from '../identity.js';
 import { OidcClients, SsoLoginError, ssoSettings, defaultUserInfoUrl } from '../oidc.js';
-import { DistrictIdParams } from '../schemas.js';
+import { AUTHED_ERRORS, DistrictIdParams, errorReplies, HtmlOrError, Nullable, Redirect } from '../schemas.js';
 import {
   cookieOptions,
   createSession,
@@ -28,6 +28,20 @@ import type { Role } from '../auth.js';
 
 const SsoParams = Type.Object({ districtId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) });
 const LoginQuery = Type.Object({ login_hint: Type.Optional(Type.String({ maxLength: 254 })) });
+const SsoSettingsReply = Type.Object({
+  districtId: Type.String(),
+  configured: Type.Boolean({ description: 'issuer, client id and client secret are all set' }),
+  issuer: Nullable(Type.String()),
+  clientId: Nullable(Type.String()),
+  tenantId: Nullable(Type.String()),
+  userInfoUrl: Nullable(Type.String()),
+  redirectUri: Type.String({ description: 'register this redirect URI with ClassLink' }),
+  loginUrl: Type.String({ description: 'the sign-in link for the district’s people' }),
+  warnings: Type.Array(Type.String()),
+});
+const REFUSAL = 'an HTML page saying why the sign-in was refused and whom to ask (header x-sso-refusal: the code)';
+const SignInResponses = (success: string) => ({ 302: Redirect(success), '4xx': HtmlOrError(REFUSAL), 502: HtmlOrError(REFUSAL) });
+
 const SsoSettingsBody = Type.Object(
   {
     issuer: Type.String({ format: 'uri', description: 'OIDC issuer, e.g. https://launchpad.classlink.com' }),
@@ -76,7 +90,7 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
       .send(page('Sign-in refused', html`<h1>We couldn’t sign you in</h1><p class="error">${reason}</p>${whom}<p><a href="/sso/${districtId}/login">Try again</a></p>`));
   }
 
-  app.get('/sso/:districtId/login', { config: loginRate, schema: { params: SsoParams, querystring: LoginQuery } }, async (req, reply) => {
+  app.get('/sso/:districtId/login', { config: loginRate, schema: { summary: 'Start a ClassLink sign-in', tags: ['sign-in'], security: [], params: SsoParams, querystring: LoginQuery, response: SignInResponses('to ClassLink’s authorization endpoint (a short-lived sign-in cookie is set)') } }, async (req, reply) => {
     const { districtId } = req.params;
     const district = await getDistrict(db, districtId);
     const settings = district ? ssoSettings(district, secrets) : null;
@@ -99,7 +113,7 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
     return reply.redirect(url.href, 302);
   });
 
-  app.get('/sso/:districtId/callback', { config: loginRate, schema: { params: SsoParams } }, async (req, reply) => {
+  app.get('/sso/:districtId/callback', { config: loginRate, schema: { summary: 'ClassLink’s answer to a sign-in', tags: ['sign-in'], security: [], params: SsoParams, response: SignInResponses('signed in (session cookie set): to /admin for leaders, /me for teachers and students') } }, async (req, reply) => {
     const { districtId } = req.params;
     const query = req.query as Record<string, unknown>;
     void reply.clearCookie(SSO_FLOW_COOKIE, { path: flowPath(districtId) });
@@ -161,13 +175,13 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
     warnings: d.sso_issuer && !d.sso_tenant_id ? ['no tenantId: logins are matched by sourcedId and email alone; set the ClassLink TenantId so another tenant’s users cannot match'] : [],
   });
 
-  app.get('/api/districts/:id/sso', { schema: { params: DistrictIdParams } }, async (req) => {
+  app.get('/api/districts/:id/sso', { schema: { params: DistrictIdParams, response: { 200: SsoSettingsReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const d = await getDistrict(db, req.params.id);
     if (!d) throw notFound(`district "${req.params.id}"`);
     return settingsView(d);
   });
 
-  app.put('/api/districts/:id/sso', { schema: { params: DistrictIdParams, body: SsoSettingsBody } }, async (req) => {
+  app.put('/api/districts/:id/sso', { schema: { params: DistrictIdParams, body: SsoSettingsBody, response: { 200: SsoSettingsReply, ...errorReplies(...AUTHED_ERRORS, 404) } } }, async (req) => {
     const d = await getDistrict(db, req.params.id);
     if (!d) throw notFound(`district "${req.params.id}"`);
     const b = req.body;

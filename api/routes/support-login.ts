@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import formbody from '@fastify/formbody';
 import { verifySupportLogin } from '../accounts.js';
 import { HttpError } from '../errors.js';
+import { HtmlOrError, Redirect } from '../schemas.js';
 import { html, page } from '../html.js';
 import { cookieOptions, createSession, destroySession, LOGIN_CSRF_COOKIE, randomToken, sha256, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
 
@@ -45,7 +46,7 @@ ${opts.error ? html`<p role="alert" class="error">${opts.error}</p>` : ''}
     return reply.code(status).type('text/html').header('cache-control', 'no-store').send(page('Support sign-in', body));
   }
 
-  app.get(LOGIN_PATH, { schema: { querystring: LoginQuery } }, async (req, reply) => {
+  app.get(LOGIN_PATH, { schema: { hide: true, querystring: LoginQuery } }, async (req, reply) => {
     if (req.principal?.kind === 'support' && req.principal.via === 'session') return reply.redirect(safeNext(req.query.next), 302);
     return form(reply, 200, { next: req.query.next });
   });
@@ -57,7 +58,15 @@ ${opts.error ? html`<p role="alert" class="error">${opts.error}</p>` : ''}
     timeWindow: '5 minutes',
     keyGenerator: (req) => `${req.ip}|${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
   });
-  app.post(LOGIN_PATH, { config: { rateLimit: { max: 100, timeWindow: '5 minutes' }, ownCsrf: true }, schema: { body: LoginBody } }, async (req, reply) => {
+  app.post(LOGIN_PATH, { config: { rateLimit: { max: 100, timeWindow: '5 minutes' }, ownCsrf: true }, schema: {
+        summary: 'Gradient Support sign-in (HTML form post)',
+        tags: ['sign-in'],
+        security: [],
+        consumes: ['application/x-www-form-urlencoded'],
+        body: LoginBody,
+        response: { 303: Redirect('signed in (session cookie set): to `next` on this site, default /admin'), '4xx': HtmlOrError('the sign-in form again with why (401 wrong email or password, 403 expired form), or `{error, message}` (400, 429)') },
+      },
+    }, async (req, reply) => {
     const { email, password, _csrf: sent, next } = req.body;
     const raw = req.cookies[LOGIN_CSRF_COOKIE];
     const expected = raw ? req.unsignCookie(raw) : null;

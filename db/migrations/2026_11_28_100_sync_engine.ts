@@ -15,9 +15,19 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`create unique index sync_runs_one_active on sync_runs (district_id) where status in ('running', 'held')`.execute(db);
   await sql`create index run_issues_run_severity on run_issues (run_id, severity, rule)`.execute(db);
   // The initial try_date lost its backslashes in a JS template (its pattern read ^d{4}-d{2}-d{2}$),
-  // so it answered null for every real date: redefined with the pattern Postgres is meant to see.
-  await sql.raw(String.raw`create or replace function try_date(t text) returns date language plpgsql immutable as $$
-    begin if t !~ '^\d{4}-\d{2}-\d{2}$' then return null; end if; return t::date; exception when others then return null; end $$`).execute(db);
+  // so it answered null for every real date; and both helpers caught exceptions, which costs a
+  // subtransaction per call, for every record of every run. Postgres 16+ can test input without
+  // throwing; older servers keep the exception-catching versions, with the right pattern.
+  const version = await sql<{ v: number }>`select current_setting('server_version_num')::int as v`.execute(db);
+  if ((version.rows[0]?.v ?? 0) >= 160000) {
+    await sql.raw(String.raw`create or replace function try_date(t text) returns date language sql stable parallel safe as $$
+      select case when t ~ '^\d{4}-\d{2}-\d{2}$' and pg_input_is_valid(t, 'date') then t::date end $$`).execute(db);
+    await sql.raw(String.raw`create or replace function try_timestamptz(t text) returns timestamptz language sql stable parallel safe as $$
+      select case when pg_input_is_valid(t, 'timestamptz') then t::timestamptz end $$`).execute(db);
+  } else {
+    await sql.raw(String.raw`create or replace function try_date(t text) returns date language plpgsql immutable as $$
+      begin if t !~ '^\d{4}-\d{2}-\d{2}$' then return null; end if; return t::date; exception when others then return null; end $$`).execute(db);
+  }
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

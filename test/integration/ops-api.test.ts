@@ -10,7 +10,7 @@ import { buildApp } from '../../api/app.js';
 import { createDb } from '../../db/connect.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { createSecretBox } from '../../db/secrets.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { createOpenApiChecker, fetchOpenApi, HTTP_METHODS, type OpenApiChecker, type OpenApiDoc } from '../support/openapi.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 
@@ -19,22 +19,10 @@ const TIMEOUT = 180_000;
 /**
  * Routes owned by other modules that do not declare response schemas yet. TODO(lead): after merging,
  * give each of these a `response` schema and delete it here; the test fails for any route that is
- * missing a schema and is not listed, and for any listed route that has gained one.
+ * missing a schema and is not listed, and for any listed route that has gained one. What is left are
+ * the district routes (api/routes/districts.ts), reworked on another branch.
  */
-const MISSING_RESPONSE_SCHEMA_ALLOW_LIST = new Set([
-  'POST /api/districts',
-  'GET /api/districts',
-  'GET /api/districts/{id}',
-  'POST /api/districts/{id}/approve',
-  'POST /api/districts/{id}/request-changes',
-  'POST /api/districts/{id}/pause',
-  'POST /api/districts/{id}/resume',
-  'POST /api/districts/{id}/academic-year',
-  'POST /api/districts/{id}/review',
-  'POST /api/districts/{id}/sync-now',
-  'GET /api/districts/{id}/runs',
-  'GET /api/districts/{id}/runs/{runId}',
-]);
+const MISSING_RESPONSE_SCHEMA_ALLOW_LIST = new Set<string>([]);
 
 let sys: TestSystem;
 let doc: OpenApiDoc;
@@ -71,8 +59,10 @@ test('every route in /docs/json has request and response schemas (except the vis
   const stale: string[] = [];
   for (const { key, path, op } of operations()) {
     const problems: string[] = [];
-    const success = Object.entries(op.responses ?? {}).filter(([status]) => status.startsWith('2'));
-    if (success.length === 0 || success.some(([, r]) => !Object.values(r.content ?? {}).some((m) => m.schema))) problems.push('no response schema for its success status');
+    // Success is 2xx, or a redirect for the sign-in routes; a redirect or a 204 has no body to describe.
+    const success = Object.entries(op.responses ?? {}).filter(([status]) => /^[23]/.test(status));
+    const bodiless = (status: string) => status === '204' || status.startsWith('3');
+    if (success.length === 0 || success.some(([status, r]) => !bodiless(status) && !Object.values(r.content ?? {}).some((m) => m.schema))) problems.push('no response schema for its success status');
     for (const name of [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])) {
       if (!op.parameters?.some((p) => p.in === 'path' && p.name === name && p.schema)) problems.push(`no schema for path parameter ${name}`);
     }
@@ -103,6 +93,28 @@ test('responses conform to their schema in /docs/json', async () => {
     { method: 'PUT', url: '/api/districts/oas/notifications/daily-summary', payload: { email: 'not-an-email', enabled: true }, headers: auth, status: 400 },
     { method: 'PUT', url: '/api/districts/nope/notifications/daily-summary', payload: { email: 'a@b.org', enabled: true }, headers: auth, status: 404 },
     { method: 'GET', url: '/api/districts/oas/notifications', status: 401 },
+    { method: 'GET', url: '/api/districts/oas/runs/no-such-run', headers: auth, status: 404 },
+    { method: 'POST', url: '/api/districts/oas/runs/no-such-run/approve', payload: {}, headers: auth, status: 404 },
+    { method: 'POST', url: '/api/districts/oas/test-connection', headers: auth, status: 200 },
+    { method: 'GET', url: '/api/districts/oas/school-year', headers: auth, status: 200 },
+    { method: 'GET', url: '/api/districts/oas/staff', headers: auth, status: 200 },
+    { method: 'GET', url: '/api/districts/oas/audit', headers: auth, status: 200 },
+    { method: 'GET', url: '/api/districts/oas/terms', headers: auth, status: 200 },
+    { method: 'GET', url: '/api/districts/oas/terms?date=someday', headers: auth, status: 400 },
+    { method: 'GET', url: '/api/districts/oas/leaders', headers: auth, status: 200 },
+    { method: 'PUT', url: '/api/districts/oas/leaders/no-such-user', payload: { title: 'roster_lead' }, headers: auth, status: 404 },
+    { method: 'GET', url: '/api/districts/oas/search?q=zz', headers: auth, status: 200 },
+    { method: 'GET', url: '/api/districts/oas/schedules/staff/no-such-user', headers: auth, status: 404 },
+    { method: 'GET', url: '/api/districts/oas/invites', headers: auth, status: 200 },
+    { method: 'POST', url: '/api/districts/oas/invites', payload: { userSourcedIds: ['x'] }, headers: auth, status: 409 },
+    { method: 'GET', url: '/api/districts/oas/sso', headers: auth, status: 200 },
+    { method: 'PUT', url: '/api/districts/oas/sso', payload: { issuer: sys.sandbox.oidcIssuer, clientId: 'sandbox-sso', clientSecret: 'sandbox-sso-secret' }, headers: auth, status: 200 },
+    { method: 'GET', url: '/sso/oas/login', status: 302 },
+    { method: 'GET', url: '/sso/nope/login', headers: { accept: 'text/html' }, status: 404 },
+    { method: 'GET', url: '/sso/oas/callback?code=x&state=y', status: 400 },
+    { method: 'POST', url: '/support/login', payload: { email: 'a@b.org', password: 'x' }, status: 403 },
+    { method: 'GET', url: '/api/me', headers: auth, status: 200 },
+    { method: 'POST', url: '/logout', headers: auth, status: 200 },
   ];
   const unchecked: string[] = [];
   for (const r of requests) {
@@ -115,6 +127,8 @@ test('responses conform to their schema in /docs/json', async () => {
     }
     checker.expectConforms(res, { method: r.method, url: r.url });
   }
+  // Pages and assets are for browsers: not in the API document.
+  expect(operations().filter((o) => /^(GET|POST) \/(admin|requirements|assets|me$|support\/login$)/.test(o.key) && o.key !== 'POST /support/login')).toEqual([]);
   const subs = await sys.api('GET', '/api/districts/oas/notifications');
   expect(subs.json).toEqual({ districtId: 'oas', dailySummary: ['leader@example.org'] });
   // The checker itself rejects a body that breaks the schema.

@@ -7,7 +7,7 @@ import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import type { UserRecord } from '../../sandbox/types.js';
 import { todayIn } from '../../roster/terms.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { Browser, insertDistrict, loadRoster, startApi, SUPPORT_TOKEN, walkSso, type RunningApi } from './sso-support.js';
 
 let database: TestDatabase;

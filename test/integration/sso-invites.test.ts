@@ -6,7 +6,7 @@ import { startSmtpCatcher, type SmtpCatcher } from '../../mail/catcher.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import type { UserRecord } from '../../sandbox/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { Browser, csrfOf, insertDistrict, loadRoster, startApi, walkSso, type RunningApi } from './sso-support.js';
 
 let database: TestDatabase;
@@ -32,7 +32,7 @@ beforeAll(async () => {
   await database.db.insertInto('district_leaders').values({ district_id: 'd1', user_sourced_id: admin.sourcedId, title: 'system_admin', assigned_by: 'test' }).execute();
   leader = new Browser();
   const landed = (await walkSso(leader, api.url, 'd1', admin.email)) as Response;
-  expect(new URL(landed.url).pathname).toBe('/admin'); // no /admin page in this branch: the redirect is what matters
+  expect(new URL(landed.url).pathname).toBe('/admin/districts/d1/year'); // /admin sends a leader on to their Admin Mode
   csrf = await csrfOf(leader, api.url);
 });
 

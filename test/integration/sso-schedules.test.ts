@@ -4,7 +4,7 @@
 import { createGenerator } from '../../sandbox/generator.js';
 import type { ClassRecord, UserRecord } from '../../sandbox/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { insertDistrict, loadRoster, startApi, SUPPORT_TOKEN, type RunningApi } from './sso-support.js';
 
 const g = createGenerator({ seed: 5, size: 'xs', schoolYear: 2027 });

@@ -2,7 +2,7 @@
 import { createSupportAccount, disableSupportAccount } from '../../api/accounts.js';
 import { createApiToken, revokeApiToken } from '../../api/tokens.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { Browser, csrfOf, form, insertDistrict, startApi, SUPPORT_TOKEN, type RunningApi } from './sso-support.js';
 
 let database: TestDatabase;

@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGenerator } from '../../sandbox/generator.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { recordFigures } from '../reliability/support/figures.js';
 import { Browser, insertDistrict, loadRoster, startApi, type RunningApi } from './sso-support.js';
 

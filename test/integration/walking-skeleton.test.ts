@@ -4,8 +4,8 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
-import { nightlyMinute } from '../../workflows/onboarding-clock.js';
 import { nightlyWorkflowId, onboardingWorkflowId } from '../../workflows/messages.js';
+import { nightlyMinute } from '../../workflows/onboarding-clock.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 
 let sys: TestSystem;

@@ -18,7 +18,7 @@ import { TokenStore } from '../../sandbox/auth.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { Browser, form, loadRoster, walkSso } from '../integration/sso-support.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { devServerEnv } from '../support/temporal.js';
 import { recordFigures } from './support/figures.js';
 import { waitUntil } from './support/rig.js';

@@ -15,7 +15,7 @@ import type { Database } from '../../db/schema.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { devServerEnv } from '../support/temporal.js';
 import { recordFigures } from './support/figures.js';
 import { params } from './support/params.js';

@@ -8,7 +8,7 @@ import { projectRoot } from '../../config/tools.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-dev.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort } from '../support/free-port.js';
+import { freePort } from '../../lib/free-port.js';
 import { recordFigures } from './support/figures.js';
 import { params } from './support/params.js';
 import { compareLive, describeDifferences, duplicateRows, registerDistrict, runRow, sleep, startRun, waitUntil } from './support/rig.js';

@@ -12,7 +12,7 @@ export default async function globalSetup() {
   }
   const { startEmbeddedPostgres } = await tsImport('../../db/embedded.ts', import.meta.url);
   const { projectRoot } = await tsImport('../../config/tools.ts', import.meta.url);
-  const { freePort } = await tsImport('./free-port.ts', import.meta.url);
+  const { freePort } = await tsImport('../../lib/free-port.ts', import.meta.url);
   const dir = join(projectRoot, '.data', `test-pg-${process.pid}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(projectRoot, '.data'), { recursive: true });

@@ -93,7 +93,9 @@ export function createOpenApiChecker(doc: OpenApiDoc): OpenApiChecker {
     const entry = responses[status] ?? responses[`${status[0]}XX`] ?? responses.default;
     if (!entry) return { ok: false, route, problem: `status ${status} is not documented (documented: ${Object.keys(responses).join(', ') || 'none'})` };
     const contentType = String(res.headers['content-type'] ?? '').split(';')[0]!.trim();
-    const content = entry.content ?? {};
+    // A documented bodiless answer (a redirect, a 204) conforms when it has no body.
+    if (!entry.content) return res.body ? { ok: false, route, problem: `documented without a body, but answered ${res.body.length} bytes` } : { ok: true, route };
+    const content = entry.content;
     const media = content[contentType] ?? (contentType.endsWith('json') ? content['application/json'] : undefined);
     if (!media?.schema) {
       return { ok: false, route, problem: `no response schema for ${contentType || 'no content type'} (documented: ${Object.keys(content).join(', ') || 'none'})` };

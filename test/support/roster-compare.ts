@@ -3,7 +3,15 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/schema.js';
 import { COLLECTIONS, type Collection } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
+import { RECORD_RULES } from '../../roster/rules.js';
 import type { SandboxGenerator } from '../../sandbox/generator.js';
+
+/** Records the sync counts but never applies (e.g. guardians), per the rules registry's skip rules. */
+export function isSkippedBySync(collection: Collection, record: Record<string, unknown>): boolean {
+  return RECORD_RULES.some(
+    (rule) => rule.severity === 'skip' && rule.entity === collection && rule.check.t === 'skipWhen' && rule.check.values.includes(String(record[rule.field])),
+  );
+}
 
 export interface RosterDifference {
   collection: Collection;
@@ -21,7 +29,7 @@ export async function compareWithSandbox(
   db: Kysely<Database>,
   districtId: string,
   generator: SandboxGenerator,
-  skip: (collection: Collection, record: Record<string, unknown>) => boolean = () => false,
+  skip: (collection: Collection, record: Record<string, unknown>) => boolean = isSkippedBySync,
 ): Promise<RosterDifference[]> {
   const out: RosterDifference[] = [];
   for (const collection of COLLECTIONS) {

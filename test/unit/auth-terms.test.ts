@@ -7,3 +7,14 @@ test('today is the calendar date in the districtâ€™s time zone, not the serverâ€
   expect(todayIn('Pacific/Honolulu', instant)).toBe('2026-11-28');
   expect(todayIn('Asia/Tokyo', new Date('2026-12-31T15:00:00Z'))).toBe('2027-01-01');
 });
+
+describe('isRealDate', () => {
+  test('accepts real days and refuses impossible ones that match the pattern', async () => {
+    const { isRealDate } = await import('../../roster/terms.js');
+    expect(isRealDate('2026-11-28')).toBe(true);
+    expect(isRealDate('2028-02-29')).toBe(true);
+    expect(isRealDate('2027-02-29')).toBe(false);
+    expect(isRealDate('4900-30-70')).toBe(false);
+    expect(isRealDate('2026-1-1')).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 // Time-skipping tests on the real Temporal test server (pinned binary): every transition of
 // DistrictOnboarding through its Updates, and every refusal with its reason.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import {
   academicYearStartedUpdate,
@@ -14,17 +14,22 @@ import {
   syncNowUpdate,
 } from '../../workflows/messages.js';
 import { timeSkippingEnv } from '../support/temporal.js';
-import { dormantCron, FakeWorld, feedFor, gate, nightlyChildren, schoolYearAt, stateOf, waitFor, withDistrict, yearFor } from './onboarding-fakes.js';
+import { dormantCron, FakeWorld, feedFor, gate, nightlyChildren, schoolYearAt, stateOf, waitFor, withDistrict, yearFor, quietClient, nightlyWaiting } from './onboarding-fakes.js';
 
 let env: TestWorkflowEnvironment;
+let client: Client;
+let closeClient: () => Promise<void>;
 let sy: number;
 
 beforeAll(async () => {
   env = await timeSkippingEnv();
-  sy = schoolYearAt(await env.currentTimeMs());
+  ({ client, close: closeClient } = await quietClient(env));
+  // Nothing here moves the server's clock: it is the real one.
+  sy = schoolYearAt(Date.now());
 });
 
 afterAll(async () => {
+  await closeClient?.();
   await env?.teardown();
 });
 
@@ -56,10 +61,10 @@ async function runReview(handle: WorkflowHandle, note?: string) {
 }
 
 test('every transition: review, changes, review, approve, year, sync now, pause, resume, rollover; audited in state and table', async () => {
-  const world = new FakeWorld(env.client);
+  const world = new FakeWorld(client);
   world.feed = feedFor(sy);
-  const cron = dormantCron(await env.currentTimeMs());
-  await withDistrict(env, world, { cronSchedule: cron }, async (handle, { districtId, firstRunId }) => {
+  const cron = dormantCron(Date.now());
+  await withDistrict(env, client, world, { cronSchedule: cron }, async (handle, { districtId, firstRunId }) => {
     expect((await stateOf(handle)).phase).toBe('registered');
 
     // registered → in_review; the review is a dry run and carries the feed's terms.
@@ -79,20 +84,23 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
     // in_review → awaiting_year_start
     const approved = await handle.executeUpdate(dataApprovedUpdate, { args: [{ ...support, note: 'looks right' }] });
     expect(approved).toMatchObject({ phase: 'awaiting_year_start', approval: { by: 'support@gradient', note: 'looks right' } });
-    await expect(env.client.workflow.getHandle(nightlyWorkflowId(districtId)).describe()).rejects.toThrow();
+    await expect(client.workflow.getHandle(nightlyWorkflowId(districtId)).describe()).rejects.toThrow();
 
     // awaiting_year_start → syncing: the nightly child runs when the update answers.
     const started = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy) }] });
     expect(started).toMatchObject({ phase: 'syncing', academicYear: yearFor(sy), nightly: { running: true, cronSchedule: cron } });
     expect(started.feedTerms).toMatchObject({ source: 'oneroster', terms: feedFor(sy) });
+    await nightlyWaiting(client, districtId);
     const { events } = await handle.fetchHistory();
     const childStart = events!.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === nightlyWorkflowId(districtId))!.startChildWorkflowExecutionInitiatedEventAttributes!;
     expect(childStart.cronSchedule).toBe(cron);
     expect(childStart.parentClosePolicy).toBe(2); // ABANDON: survives the parent's continue-as-new
-    const child = await env.client.workflow.getHandle(nightlyWorkflowId(districtId)).describe();
+    // The chain's first run as the parent started it (the test server drops them on cron runs after it).
+    const [chain] = await nightlyChildren(client, districtId, firstRunId);
+    const child = await client.workflow.getHandle(nightlyWorkflowId(districtId), chain!.runId).describe();
     expect(child.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value])).toEqual([['DistrictId', districtId]]);
     expect(child.memo).toEqual({ districtName: 'Test ISD' });
-    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['RUNNING']);
+    expect((await nightlyChildren(client, districtId, firstRunId)).map((c) => c.status)).toEqual(['RUNNING']);
 
     // Sync now: a one-off manual run while syncing.
     const manualId = randomUUID();
@@ -103,16 +111,17 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
     // syncing → paused: the nightly child is gone when the update answers; → syncing: a new one runs.
     const paused = await handle.executeUpdate(pauseUpdate, { args: [{ ...support, note: 'district asked' }] });
     expect(paused).toMatchObject({ phase: 'paused', pausedReason: 'paused by support@gradient: district asked', nightly: { running: false } });
-    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED']);
+    expect((await nightlyChildren(client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED']);
     const resumed = await handle.executeUpdate(resumeUpdate, { args: [support] });
     expect(resumed).toMatchObject({ phase: 'syncing', pausedReason: null, nightly: { running: true } });
-    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
+    await nightlyWaiting(client, districtId);
+    expect((await nightlyChildren(client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
 
     // A new year while syncing rolls over: same nightly child, new dates.
     world.feed = [...feedFor(sy), ...feedFor(sy + 1)];
     const rolled = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy + 1) }] });
     expect(rolled).toMatchObject({ phase: 'syncing', academicYear: yearFor(sy + 1) });
-    expect((await nightlyChildren(env.client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
+    expect((await nightlyChildren(client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
 
     // The phase is a search attribute kept current.
     const described = await handle.describe();
@@ -146,9 +155,9 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
 });
 
 test('every refusal answers with its reason and changes nothing', async () => {
-  const world = new FakeWorld(env.client);
+  const world = new FakeWorld(client);
   world.feed = feedFor(sy);
-  await withDistrict(env, world, { cronSchedule: dormantCron(await env.currentTimeMs()) }, async (handle) => {
+  await withDistrict(env, client, world, { cronSchedule: dormantCron(Date.now()) }, async (handle) => {
     const year = { ...leader, ...yearFor(sy) };
     // registered
     expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/no review has been run yet: start a review first/);
@@ -202,6 +211,7 @@ test('every refusal answers with its reason and changes nothing', async () => {
 
     // syncing: a nightly run in progress (only the run table knows) blocks sync-now
     await handle.executeUpdate(academicYearStartedUpdate, { args: [year] });
+    await nightlyWaiting(client, (await stateOf(handle)).districtId);
     world.runningInDb = { runId: 'nightly-1', kind: 'nightly', startedAt: '2026-11-28T05:45:00.000Z' };
     expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toBe(
       'the nightly run nightly-1 has been running since 2026-11-28T05:45:00.000Z: wait for it to finish, then sync again',

@@ -1,3 +1,4 @@
+// A free TCP port on loopback, for test and bench servers that must not collide.
 import { createServer } from 'node:net';
 
 export function freePort(): Promise<number> {

@@ -1,0 +1,74 @@
+// The page layer's pure parts: escaping, the requirements page generated from the rule registry,
+// the run progress arithmetic, the year form's checks and the school-year pick.
+import { html } from '../../api/html.js';
+import { validateYear } from '../../api/pages/admin-mode.js';
+import { field, progressOf, table } from '../../api/pages/components.js';
+import { layout } from '../../api/pages/layout.js';
+import { fieldSummaries, requirementsBody } from '../../api/pages/requirements.js';
+import { districtsListBody } from '../../api/pages/support.js';
+import { pickSchoolYear } from '../../api/routes/admin-mode.js';
+import { COLLECTIONS } from '../../oneroster/types.js';
+import { RULES } from '../../roster/rules.js';
+
+const NASTY = `<script>alert(1)</script><img src=x onerror=alert(2)> " ' &amp;`;
+
+test('every interpolation is escaped: text, attributes, tables, fields, the layout title', () => {
+  const out = [
+    html`<p title="${NASTY}">${NASTY}</p>`.value,
+    table([{ name: NASTY }], [{ head: 'Name', cell: (r) => r.name }]).value,
+    field({ name: 'q', label: NASTY, value: NASTY, errors: { q: NASTY } }).value,
+    layout({ title: NASTY, principal: null, body: html`${NASTY}` }),
+    districtsListBody([{ id: 'x', name: NASTY, phase: 'registered', timezone: NASTY, lastRun: null }], { q: NASTY }).value,
+  ].join('\n');
+  expect(out).not.toContain('<script>alert');
+  expect(out).not.toContain('<img src=x');
+  expect(out).not.toMatch(/="[^"]*"[^ >]*onerror/);
+  expect(out).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+  expect(out).toContain('&#38;amp;'); // already-escaped text is escaped again, never trusted
+});
+
+test('the requirements page has an entry, with its fix, for every rule the sync runs', () => {
+  const page = requirementsBody().value;
+  for (const rule of RULES) {
+    expect(page).toContain(`id="rule-${rule.id}"`);
+  }
+  expect(page.match(/id="rule-/g)!.length).toBe(RULES.length);
+  // Required fields come from the registry's `required` checks.
+  for (const c of COLLECTIONS) {
+    const required = new Set(RULES.filter((r) => r.entity === c && 'check' in r && r.check.t === 'required').map((r) => r.field));
+    expect(new Set(fieldSummaries(c).filter((f) => f.required).map((f) => f.field))).toEqual(required);
+  }
+  expect(fieldSummaries('users').find((f) => f.field === 'role')!.accepted.join()).toContain('teacher');
+});
+
+test('run progress: fetch spans 2–80% across collections and pages, then fixed phases, 100% when finished', () => {
+  expect(progressOf('running', { phase: 'starting' }).pct).toBe(2);
+  const first = progressOf('running', { phase: 'fetch', collection: 'orgs', collectionIndex: 1, collections: 6, pagesDone: 0, pagesTotal: 2 });
+  const mid = progressOf('running', { phase: 'fetch', collection: 'classes', collectionIndex: 4, collections: 6, pagesDone: 1, pagesTotal: 2 });
+  const last = progressOf('running', { phase: 'fetch', collection: 'enrollments', collectionIndex: 6, collections: 6, pagesDone: 30, pagesTotal: 30 });
+  expect(first.pct).toBe(2);
+  expect(mid.pct).toBe(Math.round(2 + (3.5 / 6) * 78));
+  expect(mid.label).toBe('fetching classes (4/6, page 1 of 2)');
+  expect(last.pct).toBe(80);
+  expect(progressOf('running', { phase: 'validate' }).pct).toBeGreaterThan(last.pct);
+  expect(progressOf('running', { phase: 'apply' }).pct).toBeGreaterThan(progressOf('running', { phase: 'plan' }).pct);
+  expect(progressOf('held', { phase: 'held' })).toEqual({ pct: 100, label: 'held: waiting for a decision' });
+  expect(progressOf('succeeded', null).pct).toBe(100);
+});
+
+test('the year form names every problem next to its field', () => {
+  expect(validateYear({ schoolYear: '2027', startDate: '2026-08-15', endDate: '2027-06-05', note: '' })).toEqual({});
+  const e = validateYear({ schoolYear: 'soon', startDate: '2026-02-30', endDate: '', note: '' });
+  expect(Object.keys(e).sort()).toEqual(['endDate', 'schoolYear', 'startDate']);
+  expect(e.startDate).toContain('not a date');
+  expect(validateYear({ schoolYear: '2026-2027', startDate: '2027-06-05', endDate: '2026-08-15', note: '' }).endDate).toContain('June 5, 2027');
+});
+
+test('the school year to prefill: the one running today, else the next, else the latest', () => {
+  const y = (sourcedId: string, startDate: string, endDate: string) => ({ sourcedId, title: sourcedId, schoolYear: endDate.slice(0, 4), startDate, endDate });
+  const years = [y('sy26', '2025-08-15', '2026-06-05'), y('sy27', '2026-08-15', '2027-06-05'), y('sy28', '2027-08-15', '2028-06-05')];
+  expect(pickSchoolYear(years, '2026-11-28')?.sourcedId).toBe('sy27');
+  expect(pickSchoolYear(years, '2026-07-01')?.sourcedId).toBe('sy27'); // summer: the coming year
+  expect(pickSchoolYear(years, '2029-01-01')?.sourcedId).toBe('sy28');
+  expect(pickSchoolYear([], '2026-11-28')).toBeNull();
+});
