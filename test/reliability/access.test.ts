@@ -22,7 +22,7 @@ import { freePort } from '../../lib/free-port.js';
 import { devServerEnv } from '../support/temporal.js';
 import { recordFigures } from './support/figures.js';
 import { waitUntil } from './support/rig.js';
-import { spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
+import { removeWorkflowBundle, spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
 
 const SUPPORT_TOKEN = 'support-token-c0ffee-4c1d-1f00-secret';
 const ONEROSTER_SECRET = 'oneroster-secret-7f3a9b2c5d8e';
@@ -79,6 +79,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await removeWorkflowBundle();
   globalThis.fetch = realFetch;
   TokenStore.prototype.issue = realIssue;
   await worker?.kill('SIGKILL');

@@ -41,9 +41,19 @@ interface Verdict {
 }
 
 /** Syncs `feed` into a new district and checks every bad record's quarantine and every good record's live row. */
-async function syncAndCheck(districtId: string, feed: Feed, bad: BadRecord[], good: { collection: Collection; record: Record<string, any> }[]): Promise<Verdict> {
+async function syncAndCheck(districtId: string, feed: Feed, bad: BadRecord[], good: { collection: Collection; record: Record<string, any> }[], viaApi = false): Promise<Verdict> {
   server.setFeed(feed);
-  await registerDistrict(sys.database.db, districtId, server, { pageSize: 100 });
+  if (viaApi) {
+    // Registered like a real district (with its onboarding workflow), so the support pages show it.
+    const reg = await sys.api('POST', '/api/districts', {
+      id: districtId,
+      name: `${districtId} ISD`,
+      oneroster: { baseUrl: server.onerosterBaseUrl, auth: { kind: 'oauth2', clientId: server.clientId, clientSecret: server.clientSecret, tokenUrl: server.tokenUrl }, pageSize: 100 },
+    });
+    if (reg.status !== 201) throw new Error(`registering ${districtId}: ${reg.status} ${JSON.stringify(reg.json)}`);
+  } else {
+    await registerDistrict(sys.database.db, districtId, server, { pageSize: 100 });
+  }
   const run = await startRun(sys.env.client, districtId, sys.config.temporal.taskQueue);
   await run.result.catch(() => undefined);
   const row = (await runRow(sys.database.db, run.runId))!;
@@ -85,7 +95,7 @@ test('the malformed corpus: the run succeeds, each bad record is quarantined wit
     ...COLLECTIONS.flatMap((c) => (corpus.base[c] as Record<string, any>[]).map((record) => ({ collection: c, record }))),
     ...corpus.odd,
   ];
-  const verdict = await syncAndCheck('corpus', corpus.feed, corpus.bad, good);
+  const verdict = await syncAndCheck('corpus', corpus.feed, corpus.bad, good, true);
   expect(verdict.problems).toEqual([]);
 
   // Injection strings are plain text in the database, read back exactly as sent.
@@ -108,6 +118,18 @@ test('the malformed corpus: the run succeeds, each bad record is quarantined wit
   expect(page.statusCode).toBe(200);
   expect(page.body).not.toContain('<script>alert');
   expect(page.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+  // And on the support pages: the spot-check search and the person's schedule page.
+  const asSupport = { authorization: `Bearer ${sys.token}`, accept: 'text/html' };
+  const pages = [
+    `/admin/districts/corpus/spot-checks?type=staff&q=${encodeURIComponent(scripted.familyName)}`,
+    `/admin/districts/corpus/spot-checks/staff/${encodeURIComponent(scripted.sourcedId)}`,
+  ];
+  for (const url of pages) {
+    const res = await sys.app.inject({ method: 'GET', url, headers: asSupport });
+    expect([url, res.statusCode]).toEqual([url, 200]);
+    expect(res.body).not.toContain('<script>alert');
+    expect(res.body).toContain('&#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62;');
+  }
 
   recordFigures('bad-data', { badRecordsTried: corpus.bad.length, goodRecordsApplied: good.filter((g) => !notSynced(g.collection, g.record)).length }, [
     `corpus: ${corpus.bad.length} malformed records over ${new Set(corpus.bad.map((b) => b.rule)).size} rules, ${corpus.odd.length} odd-but-valid ones (injections, unicode, a 20 000-character name) beside a size xs district`,

@@ -20,7 +20,7 @@ import { devServerEnv } from '../support/temporal.js';
 import { recordFigures } from './support/figures.js';
 import { params } from './support/params.js';
 import { compareLive, describeDifferences, duplicateRows, liveContent, registerDistrict, runRow, sleep, startRun, waitUntil } from './support/rig.js';
-import { spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
+import { removeWorkflowBundle, spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
 
 const dataDir = join(projectRoot, '.data', `reliability-pg-${process.pid}`);
 const taskQueue = `reliability-pg-${process.pid}-${Date.now()}`;
@@ -53,6 +53,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await removeWorkflowBundle();
   await worker?.kill('SIGKILL');
   await db?.destroy().catch(() => undefined);
   await Promise.allSettled([env?.teardown(), sandbox?.close(), server?.stop()]);

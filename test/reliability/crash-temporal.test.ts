@@ -12,7 +12,7 @@ import { freePort } from '../../lib/free-port.js';
 import { recordFigures } from './support/figures.js';
 import { params } from './support/params.js';
 import { compareLive, describeDifferences, duplicateRows, registerDistrict, runRow, sleep, startRun, waitUntil } from './support/rig.js';
-import { spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
+import { removeWorkflowBundle, spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
 
 const dbFile = join(projectRoot, '.data', 'reliability', `temporal-${process.pid}-${Date.now()}.db`);
 const taskQueue = `reliability-temporal-${process.pid}-${Date.now()}`;
@@ -39,6 +39,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await removeWorkflowBundle();
   await worker?.kill('SIGKILL');
   await connection?.close().catch(() => undefined);
   await Promise.allSettled([server?.stop(), sandbox?.close()]);

@@ -12,7 +12,7 @@ import { devServerEnv } from '../support/temporal.js';
 import { recordFigures } from './support/figures.js';
 import { params } from './support/params.js';
 import { compareLive, describeDifferences, duplicateRows, liveContent, registerDistrict, runRow, sleep, startRun, waitUntil } from './support/rig.js';
-import { spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
+import { removeWorkflowBundle, spawnWorker, workflowBundle, type WorkerProcess } from './support/worker-process.js';
 
 const PAGE_SIZE = 500;
 const base = `reliability-kill-${process.pid}-${Date.now()}`;
@@ -33,6 +33,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await removeWorkflowBundle();
   await Promise.allSettled(workers.map((w) => w.kill('SIGKILL')));
   await Promise.allSettled([env?.teardown(), sandbox?.close()]);
   await database?.destroy();

@@ -27,11 +27,16 @@ export function workflowBundle(): Promise<string> {
     const { NODE_OPTIONS: _n, ...env } = process.env;
     await promisify(execFile)(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', out], { cwd: projectRoot, env });
     if (!existsSync(out)) throw new Error(`the workflow bundle was not written to ${out}`);
-    // A few MB per test file: gone when the jest worker process exits.
-    process.once('exit', () => rmSync(out, { force: true }));
     return out;
   })();
   return bundle;
+}
+
+/** Deletes this file's bundle (a few MB); call from afterAll. */
+export async function removeWorkflowBundle(): Promise<void> {
+  const path = await bundle?.catch(() => null);
+  bundle = null;
+  if (path) rmSync(path, { force: true });
 }
 
 export function spawnWorker(opts: { databaseUrl: string; temporalAddress: string; taskQueue: string; bundlePath?: string; logLevel?: string; env?: Record<string, string> }): WorkerProcess {
