@@ -11,6 +11,7 @@ import { createSecretBox, type SecretBox } from '../../../db/secrets.js';
 import { COLLECTIONS, type Collection } from '../../../oneroster/types.js';
 import { LIVE_TABLE } from '../../../roster/entities.js';
 import { RECORD_RULES } from '../../../roster/rules.js';
+import { waitFor } from '../../support/system.js';
 import type { RunKind, RunSummary } from '../../../workflows/messages.js';
 import { compareWithSandbox, type RosterDifference } from '../../support/roster-compare.js';
 import type { SandboxGenerator } from '../../../sandbox/generator.js';
@@ -129,19 +130,9 @@ export function describeDifferences(differences: RosterDifference[]): string[] {
   );
 }
 
-export async function waitUntil<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 120_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** waitFor with the suite's longer default patience (kills and restarts take a while to heal). */
+export function waitUntil<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 120_000, everyMs = 100): Promise<T> {
+  return waitFor(what, fn, timeoutMs, everyMs);
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
