@@ -13,6 +13,7 @@ import { accessFor, decide, type Access } from './authz.js';
 import { HttpError } from './errors.js';
 import { html, page } from './html.js';
 import { identityFor, isRefusal } from './identity.js';
+import { signInLocation, SIGN_IN_HELP_PATH, SUPPORT_LOGIN_PATH } from './sign-in-redirect.js';
 import { cookieSecret, destroySession, loadSession, SESSION_COOKIE, type SessionRecord } from './session.js';
 import { findApiToken } from './tokens.js';
 
@@ -152,9 +153,14 @@ export const authPlugin = fp(
       const decision = decide(access, principal, (req.params ?? {}) as Record<string, string | undefined>);
       if (decision.allowed) return;
       if (wantsHtml(req)) {
+        // A person asking for a page is taken to sign in, and brought back afterwards (303: the
+        // sign-in is fetched with GET whatever was asked).
+        if (decision.status === 401 && (req.method === 'GET' || req.method === 'HEAD')) {
+          return reply.redirect(await signInLocation(app.deps.db, access, (req.params ?? {}) as Record<string, string | undefined>, req.url), 303);
+        }
         const body =
           decision.status === 401
-            ? html`<h1>Please sign in</h1><p>Staff and students sign in through their district’s ClassLink. Gradient Support: <a href="/support/login">sign in here</a>.</p>`
+            ? html`<h1>Please sign in</h1><p>Your session has ended. <a href="${SIGN_IN_HELP_PATH}">How to sign in</a>; Gradient Support: <a href="${SUPPORT_LOGIN_PATH}">sign in here</a>.</p>`
             : html`<h1>Not allowed</h1><p>${decision.message}.</p>`;
         return reply.code(decision.status).type('text/html').send(page(decision.status === 401 ? 'Sign in' : 'Not allowed', body));
       }

@@ -24,6 +24,7 @@ export const ROUTE_ACCESS: Record<string, Access> = {
   'GET /sso/:districtId/callback': 'public',
   'GET /support/login': 'public',
   'POST /support/login': 'public',
+  'GET /sign-in': 'public',
   'POST /logout': 'public',
   'GET /me': 'signed-in',
   // Where support and leaders land after signing in (the Admin pages add their own rows here).

@@ -5,12 +5,14 @@ import { leaderRoutes } from './leaders.js';
 import { meRoutes } from './me.js';
 import { scheduleRoutes } from './schedules.js';
 import { ssoRoutes } from './sso.js';
+import { signInHelpRoutes } from './sign-in-help.js';
 import { supportLoginRoutes } from './support-login.js';
 import { termRoutes } from './terms.js';
 
 export const signInRoutes: FastifyPluginAsync = async (app) => {
   await app.register(ssoRoutes);
   await app.register(supportLoginRoutes);
+  await app.register(signInHelpRoutes);
   await app.register(meRoutes);
   await app.register(leaderRoutes);
   await app.register(termRoutes);

@@ -9,6 +9,7 @@ import * as client from 'openid-client';
 import { getDistrict } from '../../roster/districts.js';
 import { HttpError, notFound } from '../errors.js';
 import { html, page } from '../html.js';
+import { MAX_NEXT_LENGTH, safeNext, safeNextPath } from '../next-path.js';
 import { districtContacts, isRefusal, matchLogin } from '../identity.js';
 import { OidcClients, SsoLoginError, ssoSettings, defaultUserInfoUrl } from '../oidc.js';
 import { AUTHED_ERRORS, DistrictIdParams, errorReplies, HtmlOrError, Nullable, Redirect } from '../schemas.js';
@@ -27,7 +28,10 @@ import {
 import type { Role } from '../auth.js';
 
 const SsoParams = Type.Object({ districtId: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }) });
-const LoginQuery = Type.Object({ login_hint: Type.Optional(Type.String({ maxLength: 254 })) });
+const LoginQuery = Type.Object({
+  login_hint: Type.Optional(Type.String({ maxLength: 254 })),
+  next: Type.Optional(Type.String({ maxLength: MAX_NEXT_LENGTH, description: 'a path on this site to return a leader to after signing in (default /admin)' })),
+});
 const SsoSettingsReply = Type.Object({
   districtId: Type.String(),
   configured: Type.Boolean({ description: 'issuer, client id and client secret are all set' }),
@@ -59,6 +63,13 @@ export function homeFor(role: Role): string {
 }
 
 const flowPath = (districtId: string) => `/sso/${districtId}`;
+/** The page to return to, held beside the flow cookie (same path and lifetime) until the callback. */
+const SSO_NEXT_COOKIE = 'cls_sso_next';
+
+/** A leader goes back to the page they asked for; everyone else to their home (their pages are few). */
+export function landingFor(role: Role, next: string | null): string {
+  return role === 'leader' ? safeNext(next, homeFor(role)) : homeFor(role);
+}
 
 function sameText(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -110,13 +121,20 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
     }
     const flowId = await savePendingLogin(db, pending);
     void reply.setCookie(SSO_FLOW_COOKIE, flowId, cookieOptions(config, SSO_FLOW_TTL_MS, flowPath(districtId)));
+    const next = safeNextPath(req.query.next);
+    if (next) void reply.setCookie(SSO_NEXT_COOKIE, next, cookieOptions(config, SSO_FLOW_TTL_MS, flowPath(districtId)));
+    else void reply.clearCookie(SSO_NEXT_COOKIE, { path: flowPath(districtId) });
     return reply.redirect(url.href, 302);
   });
 
-  app.get('/sso/:districtId/callback', { config: loginRate, schema: { summary: 'ClassLink’s answer to a sign-in', tags: ['sign-in'], security: [], params: SsoParams, response: SignInResponses('signed in (session cookie set): to /admin for leaders, /me for teachers and students') } }, async (req, reply) => {
+  app.get('/sso/:districtId/callback', { config: loginRate, schema: { summary: 'ClassLink’s answer to a sign-in', tags: ['sign-in'], security: [], params: SsoParams, response: SignInResponses('signed in (session cookie set): leaders to the `next` they started with (default /admin), teachers and students to /me') } }, async (req, reply) => {
     const { districtId } = req.params;
     const query = req.query as Record<string, unknown>;
     void reply.clearCookie(SSO_FLOW_COOKIE, { path: flowPath(districtId) });
+    void reply.clearCookie(SSO_NEXT_COOKIE, { path: flowPath(districtId) });
+    const rawNext = req.cookies[SSO_NEXT_COOKIE];
+    const signedNext = rawNext ? req.unsignCookie(rawNext) : null;
+    const next = signedNext?.valid ? safeNextPath(signedNext.value) : null;
     const district = await getDistrict(db, districtId);
     const settings = district ? ssoSettings(district, secrets) : null;
     if (!district || !settings) {
@@ -160,7 +178,7 @@ export const ssoRoutes: FastifyPluginAsync = async (base) => {
       .where('accepted_at', 'is', null)
       .execute();
     req.log.info({ districtId, sourcedId: identity.sourcedId, role: identity.role }, 'sso sign-in');
-    return reply.redirect(homeFor(identity.role), 302);
+    return reply.redirect(landingFor(identity.role, next), 302);
   });
 
   const settingsView = (d: NonNullable<Awaited<ReturnType<typeof getDistrict>>>) => ({

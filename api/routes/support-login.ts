@@ -9,21 +9,19 @@ import { verifySupportLogin } from '../accounts.js';
 import { HttpError } from '../errors.js';
 import { HtmlOrError, Redirect } from '../schemas.js';
 import { html, page } from '../html.js';
+import { MAX_NEXT_LENGTH, safeNext, safeNextPath } from '../next-path.js';
+import { SIGN_IN_HELP_PATH, SUPPORT_LOGIN_PATH } from '../sign-in-redirect.js';
 import { cookieOptions, createSession, destroySession, LOGIN_CSRF_COOKIE, randomToken, sha256, SESSION_COOKIE, SESSION_TTL_MS } from '../session.js';
 
-const LOGIN_PATH = '/support/login';
+const LOGIN_PATH = SUPPORT_LOGIN_PATH;
 const LoginBody = Type.Object({
   email: Type.String({ maxLength: 254 }),
   password: Type.String({ maxLength: 1024 }),
   _csrf: Type.Optional(Type.String({ maxLength: 200 })),
-  next: Type.Optional(Type.String({ maxLength: 500 })),
+  next: Type.Optional(Type.String({ maxLength: MAX_NEXT_LENGTH })),
 });
-const LoginQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 500 })) });
+const LoginQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: MAX_NEXT_LENGTH, description: 'a path on this site to return to after signing in' })) });
 
-/** Only a path on this site: never an absolute or protocol-relative URL (open redirect). */
-export function safeNext(next: string | undefined): string {
-  return next && /^\/(?![/\\])/.test(next) ? next : '/admin';
-}
 
 export const supportLoginRoutes: FastifyPluginAsync = async (base) => {
   const app = base.withTypeProvider<TypeBoxTypeProvider>();
@@ -32,6 +30,8 @@ export const supportLoginRoutes: FastifyPluginAsync = async (base) => {
 
   function form(reply: FastifyReply, status: number, opts: { error?: string; email?: string; next?: string } = {}) {
     const token = randomToken(24);
+    const back = safeNextPath(opts.next);
+    const help = back ? `${SIGN_IN_HELP_PATH}?next=${encodeURIComponent(back)}` : SIGN_IN_HELP_PATH;
     void reply.setCookie(LOGIN_CSRF_COOKIE, token, cookieOptions(config, 30 * 60 * 1000, LOGIN_PATH));
     const body = html`<h1>Gradient Support sign-in</h1>
 ${opts.error ? html`<p role="alert" class="error">${opts.error}</p>` : ''}
@@ -42,7 +42,7 @@ ${opts.error ? html`<p role="alert" class="error">${opts.error}</p>` : ''}
 <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
 <button type="submit">Sign in</button>
 </form>
-<p>District staff and students sign in through their district’s ClassLink instead.</p>`;
+<p>District staff and students sign in through their district’s ClassLink instead: <a href="${help}">how to sign in</a>.</p>`;
     return reply.code(status).type('text/html').header('cache-control', 'no-store').send(page('Support sign-in', body));
   }
 

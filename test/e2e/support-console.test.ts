@@ -40,11 +40,13 @@ test('support signs in, reviews demo, reads the report and clicks Data approved'
   await scenario(page, 'support', async () => {
     const base = sys.url!;
 
-    // Not signed in: the console asks to sign in and links to the support sign-in.
+    // Not signed in: the console sends the browser to the support sign-in, which brings it back.
     const first = await page.goto(`${base}/admin`);
-    expect(first!.status()).toBe(401);
+    expect(first!.status()).toBe(200);
+    expect((await first!.request().redirectedFrom()!.response())!.status()).toBe(303);
+    expect(page.url()).toBe(`${base}/support/login?next=%2Fadmin`);
+    await see.exactText(page.getByRole('heading', { level: 1 }), 'Gradient Support sign-in');
     await shot(page, 'not-signed-in');
-    await page.getByRole('link', { name: 'sign in here' }).click();
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill('wrong password entirely');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -54,7 +56,7 @@ test('support signs in, reviews demo, reads the report and clicks Data approved'
     await page.getByLabel('Password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
 
-    // Districts list: phase badges, and the nasty name is text, not markup.
+    // Back on the page asked for. Districts list: phase badges, and the nasty name is text, not markup.
     await page.waitForURL(`${base}/admin`);
     await see.exactText(page.getByRole('heading', { level: 1 }), 'Districts');
     const rows = page.locator('tbody tr');

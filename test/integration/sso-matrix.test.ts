@@ -26,6 +26,7 @@ const EXPECTED: Record<string, Set<Caller>> = {
   'GET /sso/:districtId/callback': everyone,
   'GET /support/login': everyone,
   'POST /support/login': everyone,
+  'GET /sign-in': everyone,
   'POST /logout': everyone,
   'GET /me': signedIn,
   'GET /api/me': signedIn,

@@ -139,13 +139,15 @@ test('API tokens: stored hashed, work as bearer tokens, stop when revoked; the c
   expect((await browser.go(`${api.url}/api/districts/d1/terms`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
 });
 
-test('signed out: JSON 401 for the API, a page for a browser', async () => {
+test('signed out: JSON 401 for the API, the way to sign in for a browser', async () => {
   const api401 = await fetch(`${api.url}/api/me`);
   expect(api401.status).toBe(401);
   expect(await api401.json()).toMatchObject({ error: 'unauthorized' });
-  const page = await fetch(`${api.url}/me`, { headers: { accept: 'text/html' } });
-  expect(page.status).toBe(401);
-  expect(await page.text()).toMatch(/support\/login/);
+  const page = await fetch(`${api.url}/me`, { headers: { accept: 'text/html' }, redirect: 'manual' });
+  expect(page.status).toBe(303);
+  expect(page.headers.get('location')).toBe('/sign-in?next=%2Fme');
+  const help = await fetch(new URL(page.headers.get('location')!, api.url));
+  expect(await help.text()).toMatch(/support\/login\?next=%2Fme/);
 });
 
 test('support sign-in is rate limited per address and account with a clear 429', async () => {

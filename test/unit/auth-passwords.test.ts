@@ -1,5 +1,5 @@
 import { checkPasswordStrength, hashPassword, verifyPassword, WeakPasswordError } from '../../api/passwords.js';
-import { safeNext } from '../../api/routes/support-login.js';
+import { safeNext } from '../../api/next-path.js';
 
 test('scrypt hashes carry their parameters and a random salt, and verify only the right password', async () => {
   const a = await hashPassword('correct horse battery');
