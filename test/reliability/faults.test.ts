@@ -6,10 +6,10 @@
 import { createOneRosterClient } from '../../oneroster/client.js';
 import { OneRosterError } from '../../oneroster/errors.js';
 import type { Faults } from '../../sandbox/faults.js';
-import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
+import { Tenants } from './support/districts.js';
 import { recordFigures } from './support/figures.js';
-import { compareLive, describeDifferences, registerDistrict, runRow, startRun, xminSnapshot } from './support/rig.js';
+import { compareLive, describeDifferences, runRow, startRun, xminSnapshot } from './support/rig.js';
 
 interface Scenario {
   name: string;
@@ -37,14 +37,14 @@ const SCENARIOS: Scenario[] = [
 ];
 
 let sys: TestSystem;
-const sandboxes: RunningSandbox[] = [];
+const tenants = new Tenants(() => sys);
 
 beforeAll(async () => {
   sys = await startTestSystem();
 });
 
 afterAll(async () => {
-  await Promise.allSettled(sandboxes.map((s) => s.close()));
+  await tenants.close();
   await sys?.stop();
 });
 
@@ -56,14 +56,9 @@ interface Outcome {
 }
 
 async function play(s: Scenario, i: number): Promise<Outcome> {
-  const sandbox = await startSandbox({ size: 'xs', seed: 11 });
-  sandboxes.push(sandbox);
   const districtId = `fault-${i}`;
   const db = sys.database.db;
-  await registerDistrict(db, districtId, sandbox, { pageSize: 100 });
-  const baseline = await startRun(sys.env.client, districtId, sys.config.temporal.taskQueue);
-  await baseline.result;
-  const before = await xminSnapshot(db, districtId);
+  const { sandbox, before } = await tenants.withRoster(districtId, { seed: 11, settings: { pageSize: 100 } });
   const problems: string[] = [];
 
   sandbox.setFaults(s.faults);
@@ -101,8 +96,7 @@ test(`each of ${SCENARIOS.length} sandbox faults ends right: retried to success,
 }, 600_000);
 
 test('a OneRoster server slower than the client timeout: a retryable timeout that names the page, then a clear error', async () => {
-  const sandbox = await startSandbox({ size: 'xs', seed: 11 });
-  sandboxes.push(sandbox);
+  const sandbox = await tenants.tenant(11);
   sandbox.setFaults({ slowMs: 1_000 });
   const client = createOneRosterClient({
     baseUrl: sandbox.onerosterBaseUrl,

@@ -1,20 +1,21 @@
 // Guards: an empty users feed and a mass drop of students each hold the run. While held, not one
 // live row is written (xmin unchanged); support's decision over the API then applies it exactly
 // as staged, or discards it with nothing applied.
-import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
+import type { RunningSandbox } from '../../sandbox/server.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
+import { Tenants } from './support/districts.js';
 import { recordFigures } from './support/figures.js';
-import { registerDistrict, runRow, startRun, waitUntil, xminSnapshot, type RunRow } from './support/rig.js';
+import { runRow, startRun, waitUntil, xminSnapshot, type RunRow } from './support/rig.js';
 
 let sys: TestSystem;
-const sandboxes: RunningSandbox[] = [];
+const tenants = new Tenants(() => sys);
 
 beforeAll(async () => {
   sys = await startTestSystem();
 });
 
 afterAll(async () => {
-  await Promise.allSettled(sandboxes.map((s) => s.close()));
+  await tenants.close();
   await sys?.stop();
 });
 
@@ -25,12 +26,7 @@ async function liveUsers(districtId: string): Promise<{ active: number; deleted:
 
 /** A district with yesterday's roster, then a run against a tenant with `faults` that must be held. */
 async function heldRun(districtId: string, faults: Parameters<RunningSandbox['setFaults']>[0]) {
-  const sandbox = await startSandbox({ size: 'xs', seed: 31 });
-  sandboxes.push(sandbox);
-  await registerDistrict(sys.database.db, districtId, sandbox);
-  const baseline = await startRun(sys.env.client, districtId, sys.config.temporal.taskQueue);
-  await expect(baseline.result).resolves.toMatchObject({ status: 'succeeded' });
-  const before = await xminSnapshot(sys.database.db, districtId);
+  const { sandbox, before } = await tenants.withRoster(districtId, { seed: 31 });
   const usersBefore = await liveUsers(districtId);
   sandbox.setFaults(faults);
   const run = await startRun(sys.env.client, districtId, sys.config.temporal.taskQueue);
