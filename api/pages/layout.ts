@@ -3,7 +3,7 @@
 import type { Principal } from '../auth.js';
 import { csrf, html, type Html } from './components.js';
 
-export const ASSET_VERSION = '1';
+export const ASSET_VERSION = '2';
 
 export interface Crumb {
   label: string;

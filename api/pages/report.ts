@@ -71,7 +71,9 @@ ${sampleBlocks.length ? html`<details><summary>Sample records per change</summar
 export function guardsList(run: any): Html | string {
   const guards = (run.summary?.guards ?? []) as { rule: string; message: string; fix: string }[];
   if (!guards.length) return '';
-  return html`<h3>Feed-level checks that hold the run</h3><ul>${guards.map(
+  // A review only reports them; a run still held waits on them; a decided run was held by them.
+  const heading = run.dryRun ? 'Feed-level checks that would hold a sync' : run.status === 'held' ? 'Feed-level checks that hold the run' : 'Feed-level checks that held the run';
+  return html`<h3>${heading}</h3><ul>${guards.map(
     (g) => html`<li><strong>${g.message}</strong><br><span class="muted">How to fix: ${g.fix}</span> <a href="${ruleAnchor(g.rule)}">About ${g.rule}</a></li>`,
   )}</ul>`;
 }

@@ -81,13 +81,29 @@ ${table(
 )}`;
 }
 
+export interface AuditEvent {
+  at: string;
+  actor: string;
+  action: string;
+  note: string | null;
+  details?: unknown;
+}
+
+/**
+ * Support's decision on a held run, from the audit trail: it is recorded the moment support
+ * clicks, while the run itself stays "held" until its workflow has applied or discarded it.
+ */
+export function heldDecision(audit: AuditEvent[] | null | undefined, runId: string): AuditEvent | null {
+  return audit?.find((e) => (e.action === 'held run approved' || e.action === 'held run discarded') && (e.details as { runId?: unknown } | null)?.runId === runId) ?? null;
+}
+
 export interface DistrictView {
   d: any;
   runs: any[];
   leaders: any[] | null;
   leadersError?: string | null;
   /** The whole trail (GET /api/districts/:id/audit); null falls back to the state's newest entries. */
-  audit?: { at: string; actor: string; action: string; note: string | null }[] | null;
+  audit?: AuditEvent[] | null;
   /** Active administrators in the roster, offered when assigning a leader. */
   administrators?: { sourcedId: string; name: string; email: string | null }[];
   review: any | null;
@@ -120,7 +136,9 @@ function nextStep(v: DistrictView): Html {
   const activeRun = d.activeRun && d.activeRun.kind !== 'review' ? v.runs.find((r) => r.id === d.activeRun.runId) : null;
   const active = activeRun
     ? activeRun.status === 'held'
-      ? html`<div class="alert warn" role="status"><p>A ${activeRun.kind} sync is held and waits for your decision: see <a href="#held">Held runs</a>. New runs start after it is decided.</p></div>`
+      ? heldDecision(v.audit, activeRun.id)
+        ? html`<div class="alert info" role="status"><p>A held ${activeRun.kind} sync was decided and is being finished: see <a href="#held">Held runs</a>. New runs can start when it is done.</p></div>`
+        : html`<div class="alert warn" role="status"><p>A ${activeRun.kind} sync is held and waits for your decision: see <a href="#held">Held runs</a>. New runs start after it is decided.</p></div>`
       : html`<div class="alert info" role="status"><p>A ${activeRun.kind} sync is in progress (<a href="/admin/districts/${d.id}/runs/${activeRun.id}">details</a>). New runs can start when it finishes.</p>${activeRun.status === 'running' ? progressBar(activeRun, `/api/districts/${d.id}/runs/${activeRun.id}`) : ''}</div>`
     : null;
   switch (d.phase) {
@@ -148,10 +166,15 @@ function nextStep(v: DistrictView): Html {
         parts.push(noteForm(v, 'review', 'Start review again', { title: 'Review again', tone: 'secondary', hint: 'After the district changed its data.' }));
       }
       break;
-    case 'needs_changes':
-      lead = 'Changes were requested. When the district says its data is fixed, start the review again.';
+    case 'needs_changes': {
+      // What was asked, so whoever opens the page next knows what the district is fixing.
+      const asked = (v.audit ?? d.audit ?? []).find((e: AuditEvent) => e.action === 'changes requested') as AuditEvent | undefined;
+      lead = asked
+        ? html`Changes were requested by <span class="mono small">${asked.actor}</span> ${when(asked.at)}${asked.note ? html`: “${asked.note}”` : ''}. When the district says its data is fixed, start the review again.`
+        : 'Changes were requested. When the district says its data is fixed, start the review again.';
       parts.push(noteForm(v, 'review', 'Start review again'));
       break;
+    }
     case 'awaiting_year_start':
       lead = html`Data approved. Waiting for the district’s leader to start the academic year in <a href="/admin/districts/${d.id}/year">Admin Mode</a>.`;
       break;
@@ -162,7 +185,8 @@ function nextStep(v: DistrictView): Html {
       parts.push(noteForm(v, 'pause', 'Pause syncing', { title: 'Pause', tone: 'danger', noteLabel: 'Why (shown to everyone who looks)', confirm: 'Pause the nightly sync of this district?' }));
       break;
     case 'paused':
-      lead = html`Paused${d.pausedReason ? html`: <em>${d.pausedReason}</em>` : ''}. The nightly sync does not run until you resume.`;
+      // The workflow words the reason "paused by <who>: <note>"; said once, not "Paused: paused by".
+      lead = html`${d.pausedReason ? html`<em>${String(d.pausedReason).replace(/^paused\b/i, 'Paused')}</em>` : 'Paused'}. The nightly sync does not run until you resume.`;
       parts.push(noteForm(v, 'resume', 'Resume syncing', { title: 'Resume', tone: 'good' }));
       if (!active) parts.push(noteForm(v, 'sync-now', 'Sync now', { title: 'Sync once', tone: 'secondary', hint: 'Runs one sync while staying paused.' }));
       break;
@@ -197,9 +221,16 @@ ${table(
 )}</section>`;
 }
 
-export function heldRunBlock(run: any, districtId: string, csrfToken: string | null, form: FormState | null | undefined): Html {
+export function heldRunBlock(run: any, districtId: string, csrfToken: string | null, form: FormState | null | undefined, decided: AuditEvent | null = null): Html {
   const action = (what: 'approve' | 'discard') => `/admin/districts/${districtId}/runs/${run.id}/${what}`;
   const state = form?.form === `held-${run.id}` ? form : null;
+  if (decided) {
+    // Decided, not finished yet: no second decision to offer; the page looks again shortly.
+    const approved = decided.action === 'held run approved';
+    return html`<div class="alert info" role="status" data-reload-after="2000"><p><strong>${approved ? 'Approved' : 'Discarded'}</strong> by ${decided.actor} ${when(decided.at)}${decided.note ? html` – “${decided.note}”` : ''}. ${approved ? 'The run is being applied now.' : 'The run is being closed; nothing is applied.'} This page updates when it is done.</p></div>
+${guardsList(run)}
+${countsTable(run)}`;
+  }
   return html`<div class="alert warn" role="status"><p><strong>Run held</strong> (${run.kind}, started ${when(run.startedAt)}). Yesterday’s roster stays in place until you decide.</p>${run.summary?.guards?.length ? '' : html`<p>${run.reason ?? 'No reason recorded.'}</p>`}</div>
 ${guardsList(run)}
 ${countsTable(run)}
@@ -317,14 +348,20 @@ ${done ? alert('ok', done) : ''}
 </dl>
 <nav aria-label="On this page" class="toc"><ul><li><a href="#next">Next step</a></li>${held.length ? html`<li><a href="#held">Held runs (${held.length})</a></li>` : ''}${reviewFirst ? html`<li><a href="#review">Review report</a></li><li><a href="#runs">Runs</a></li>` : html`<li><a href="#runs">Runs</a></li><li><a href="#review">Review report</a></li>`}<li><a href="#connection">Tenant connection</a></li><li><a href="#leaders">Leaders</a></li><li><a href="#audit">Audit trail</a></li></ul></nav>
 ${nextStep(v)}
-${held.length ? html`<section class="card" aria-labelledby="held-h" id="held"><h2 id="held-h">Held runs</h2>${held.map((r) => heldRunBlock(r, d.id, v.csrfToken, v.form))}</section>` : ''}
+${held.length ? html`<section class="card" aria-labelledby="held-h" id="held"><h2 id="held-h">Held runs</h2>${held.map((r) => heldRunBlock(r, d.id, v.csrfToken, v.form, heldDecision(v.audit, r.id)))}</section>` : ''}
 ${reviewFirst ? html`${reviewSection(v)}${runsSection(v)}` : html`${runsSection(v)}${reviewSection(v)}`}
 ${connectionSection(v)}
 ${leadersSection(v)}
 ${auditSection(v)}`;
 }
 
-export function runBody(d: any, run: any, filter: IssueFilter, csrfToken: string | null, form: FormState | null, done: string | null): Html {
+/** Who decided a held run, when and why: kept on the run once it is applied or discarded. */
+function decisionFact(decision: { action?: string; by?: string; at?: string; note?: string | null } | null | undefined): Html | string {
+  if (!decision?.action) return '';
+  return html`<dt>Decision</dt><dd>Held, then ${decision.action} by <span class="mono small">${decision.by ?? 'unknown'}</span> ${when(decision.at)}${decision.note ? html` – “${decision.note}”` : ''}</dd>`;
+}
+
+export function runBody(d: any, run: any, filter: IssueFilter, csrfToken: string | null, form: FormState | null, done: string | null, decided: AuditEvent | null = null): Html {
   const base = `/admin/districts/${d.id}`;
   const timings = Object.entries((run.timings ?? {}) as Record<string, number>);
   return html`<div class="row"><h1>${run.kind === 'review' ? 'Review' : run.kind === 'nightly' ? 'Nightly sync' : 'Manual sync'} of ${d.name}</h1>${statusBadge(run.status)}</div>
@@ -335,10 +372,11 @@ ${done && DONE_MESSAGES[done] ? alert('ok', DONE_MESSAGES[done]!) : ''}
 <dt>Finished</dt><dd>${when(run.finishedAt)} <span class="muted">(${duration(run.startedAt, run.finishedAt)})</span></dd>
 <dt>Mode</dt><dd>${run.mode}${run.dryRun ? ' · dry run (applies nothing)' : ''}${run.summary?.mode?.why ? html` <span class="muted">– ${run.summary.mode.why}</span>` : ''}</dd>
 ${timings.length ? html`<dt>Timings</dt><dd>${timings.map(([k, ms], i) => html`${i ? ' · ' : ''}${k.replace(/_ms$/, '')} ${fmtNumber(ms)} ms`)}</dd>` : ''}
+${decisionFact(run.summary?.decision)}
 <dt>Temporal</dt><dd>${run.temporal?.url ? html`<a href="${run.temporal.url}" target="_blank" rel="noopener">Open this run in Temporal UI<span class="skip"> (opens in a new tab)</span></a>` : 'no workflow recorded'}</dd>
 </dl>
 ${run.status === 'running' ? html`<section class="card" aria-label="Progress">${progressBar(run, `/api/districts/${d.id}/runs/${run.id}`)}</section>` : ''}
-${run.status === 'held' ? html`<section class="card" aria-labelledby="held-h" id="held"><h2 id="held-h">Decide this held run</h2>${heldRunBlock(run, d.id, csrfToken, form)}</section>` : ''}
+${run.status === 'held' ? html`<section class="card" aria-labelledby="held-h" id="held"><h2 id="held-h">${decided ? 'Held run, decided' : 'Decide this held run'}</h2>${heldRunBlock(run, d.id, csrfToken, form, decided)}</section>` : ''}
 ${run.reason && run.status !== 'held' ? alert(run.status === 'failed' ? 'bad' : 'info', html`<p>${run.reason}</p>`) : ''}
 <section class="card" aria-labelledby="counts-h"><h2 id="counts-h">Report</h2>
 ${run.status === 'held' ? '' : countsTable(run)}

@@ -13,7 +13,7 @@ import { alert, errorsFromMessage, html, type FieldErrors } from '../pages/compo
 import { classScheduleBody, invitesBody, personScheduleBody, spotSearchBody, termsBody, validateYear, yearBody, type YearValues } from '../pages/admin-mode.js';
 import { adminModeTabs, layout, type LayoutOptions } from '../pages/layout.js';
 import { REQUIREMENTS_PATH, requirementsBody } from '../pages/requirements.js';
-import { districtBody, districtsListBody, runBody, type DistrictView, type FormState } from '../pages/support.js';
+import { districtBody, districtsListBody, heldDecision, runBody, type DistrictView, type FormState } from '../pages/support.js';
 import type { IssueFilter } from '../pages/report.js';
 import { todayIn } from '../../roster/terms.js';
 import { pickSchoolYear } from './admin-mode.js';
@@ -143,6 +143,15 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
 
   app.get('/admin/districts/:id/runs/:runId', async (req, reply) => runPage(req, reply));
 
+  // A page rendered in answer to a refused form keeps the form's address, and reloading it (the
+  // live progress does once a run ends) is a GET there: go to the page the form belongs to.
+  app.get('/admin/districts/:id/do/:action', async (req, reply) => reply.redirect(`/admin/districts/${enc(params(req).id!)}`, 303));
+  app.get('/admin/districts/:id/leaders', async (req, reply) => reply.redirect(`/admin/districts/${enc(params(req).id!)}#leaders`, 303));
+  app.get('/admin/districts/:id/runs/:runId/:decision', async (req, reply) => {
+    const { id, runId } = params(req) as { id: string; runId: string };
+    return reply.redirect(`/admin/districts/${enc(id)}/runs/${enc(runId)}`, 303);
+  });
+
   async function runPage(req: FastifyRequest, reply: FastifyReply, form: FormState | null = null, status = 200) {
     const { api, p, token } = ctx(req);
     const { id, runId } = params(req) as { id: string; runId: string };
@@ -150,12 +159,15 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
     const [d, run] = await Promise.all([api('GET', `/api/districts/${enc(id)}`), api('GET', `/api/districts/${enc(id)}/runs/${enc(runId)}`)]);
     const district = need(d, `district “${id}”`);
     const detail = need(run, `run ${runId}`);
+    // A held run may already be decided (the decision is in the audit trail before the run moves on).
+    const audit = detail.status === 'held' ? await api('GET', `/api/districts/${enc(id)}/audit?limit=100`) : null;
+    const decided = audit?.ok ? heldDecision(audit.json.events, runId) : null;
     return send(reply, status, {
       title: `Run ${runId.slice(0, 8)} – ${district.name}`,
       principal: p,
       section: 'districts',
       crumbs: [{ label: 'Districts', href: '/admin' }, { label: district.name, href: `/admin/districts/${enc(id)}` }, { label: `Run ${runId.slice(0, 8)}` }],
-      body: runBody(district, detail, issueFilter(q), token, form, q.done ?? null),
+      body: runBody(district, detail, issueFilter(q), token, form, q.done ?? null, decided),
     });
   }
 

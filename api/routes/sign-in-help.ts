@@ -53,7 +53,7 @@ export const signInHelpRoutes: FastifyPluginAsync = async (base) => {
 <form method="get" action="${SIGN_IN_HELP_PATH}">
 ${next ? html`<input type="hidden" name="next" value="${next}">` : ''}
 <label for="district">Your district’s id</label>
-<input id="district" name="district" value="${typed}" autocomplete="organization" required${problem ? html` aria-invalid="true" aria-describedby="district-error"` : ''}>
+<input id="district" type="text" name="district" value="${typed}" autocomplete="organization" required${problem ? html` aria-invalid="true" aria-describedby="district-error"` : ''}>
 ${problem ? html`<p id="district-error" role="alert" class="error">${problem}</p>` : ''}
 <button type="submit">Continue to ClassLink</button>
 </form>

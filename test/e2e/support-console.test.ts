@@ -47,6 +47,16 @@ test('support signs in, reviews demo, reads the report and clicks Data approved'
     expect(page.url()).toBe(`${base}/support/login?next=%2Fadmin`);
     await see.exactText(page.getByRole('heading', { level: 1 }), 'Gradient Support sign-in');
     await shot(page, 'not-signed-in');
+    // District people are pointed to ClassLink; the way back to this sign-in keeps where it leads.
+    await page.getByRole('link', { name: 'how to sign in' }).click();
+    await see.exactText(page.getByRole('heading', { level: 1 }), 'Sign in to Gradient');
+    await page.getByLabel('Your district’s id').fill('no-such-district');
+    await page.getByRole('button', { name: 'Continue to ClassLink' }).click();
+    await see.text(page.getByRole('alert'), 'There is no district “no-such-district”');
+    await see.value(page.getByLabel('Your district’s id'), 'no-such-district');
+    await shot(page, 'sign-in-help');
+    await page.getByRole('link', { name: 'Sign in with your Gradient Support account' }).click();
+    await see.url(page, /\/support\/login\?next=%2Fadmin$/);
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill('wrong password entirely');
     await page.getByRole('button', { name: 'Sign in' }).click();

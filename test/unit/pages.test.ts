@@ -5,7 +5,7 @@ import { validateYear } from '../../api/pages/admin-mode.js';
 import { field, progressOf, table } from '../../api/pages/components.js';
 import { layout } from '../../api/pages/layout.js';
 import { fieldSummaries, requirementsBody } from '../../api/pages/requirements.js';
-import { districtsListBody } from '../../api/pages/support.js';
+import { districtsListBody, heldDecision, heldRunBlock } from '../../api/pages/support.js';
 import { pickSchoolYear } from '../../api/routes/admin-mode.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { RULES } from '../../roster/rules.js';
@@ -71,4 +71,27 @@ test('the school year to prefill: the one running today, else the next, else the
   expect(pickSchoolYear(years, '2026-07-01')?.sourcedId).toBe('sy27'); // summer: the coming year
   expect(pickSchoolYear(years, '2029-01-01')?.sourcedId).toBe('sy28');
   expect(pickSchoolYear([], '2026-11-28')).toBeNull();
+});
+
+test('a held run already decided offers no second decision and looks again shortly; undecided, it offers both', () => {
+  const run = { id: 'run-1', kind: 'manual', status: 'held', startedAt: '2026-11-28T10:00:00Z', counts: {}, summary: {} };
+  const audit = [
+    { at: '2026-11-28T10:05:00Z', actor: 'support:ada@example.test', action: 'held run approved', note: NASTY, details: { runId: 'run-1' } },
+    { at: '2026-11-28T09:00:00Z', actor: 'support:ada@example.test', action: 'held run discarded', note: null, details: { runId: 'run-0' } },
+  ];
+  expect(heldDecision(audit, 'run-1')).toBe(audit[0]);
+  expect(heldDecision(audit, 'run-2')).toBeNull();
+  expect(heldDecision(null, 'run-1')).toBeNull();
+
+  const decided = heldRunBlock(run, 'd1', 'csrf', null, heldDecision(audit, 'run-1')).value;
+  expect(decided).not.toContain('<form');
+  expect(decided).toContain('data-reload-after');
+  expect(decided).toMatch(/Approved<\/strong> by support:ada@example.test/);
+  expect(decided).toContain('being applied now');
+  expect(decided).not.toContain('<script>alert');
+
+  const open = heldRunBlock(run, 'd1', 'csrf', null).value;
+  expect(open).toContain('action="/admin/districts/d1/runs/run-1/approve"');
+  expect(open).toContain('formaction="/admin/districts/d1/runs/run-1/discard"');
+  expect(open).not.toContain('data-reload-after');
 });

@@ -28,6 +28,9 @@
   function reload() {
     var url = new URL(window.location.href);
     url.searchParams.delete('done');
+    // To the very same address with a #fragment, replace() only scrolls: the page would never
+    // load again (and "its verdict is on its way" would stay forever).
+    if (url.hash && url.href === window.location.href) return window.location.reload();
     window.location.replace(url.toString());
   }
   document.addEventListener('input', function (e) {
