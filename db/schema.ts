@@ -106,6 +106,8 @@ export interface StagingRecordsTable {
   quarantine_rule: string | null;
   /** Set by validation for records fetched but deliberately not synced (guardians, parents). */
   skip_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** md5 of the record's JSON as staged (null for rows staged before it existed). */
+  content_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface StagingPagesTable {

@@ -24,7 +24,7 @@ async function applyCollection(trx: Transaction<Database>, collection: Collectio
   const table = sql.table(LIVE_TABLE[collection]);
   const upserted = await sql<{ n: number }>`
     with src as (
-      select s.sourced_id, s.data, md5(s.data::text) as h, s.data->>'status' as status,
+      select s.sourced_id, s.data, coalesce(s.content_hash, md5(s.data::text)) as h, s.data->>'status' as status,
              try_timestamptz(s.data->>'dateLastModified') as dlm
       from staging_records s
       where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null

@@ -9,7 +9,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../db/schema.js';
 import type { Collection, Page } from '../oneroster/types.js';
-import { stagingId, stagingJson } from './storable.js';
+import { contentHash, stagingId, stagingJson } from './storable.js';
 
 export interface StagingWriter {
   readonly method: 'copy' | 'insert';
@@ -24,20 +24,24 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
     async writePage(runId, page) {
       await db.transaction().execute(async (trx) => {
         await trx.deleteFrom('staging_records').where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
-        // Postgres takes at most 65535 parameters per statement: 6 per row.
+        // Postgres takes at most 65535 parameters per statement: 8 per row.
         for (let i = 0; i < page.records.length; i += 5000) {
           await trx
             .insertInto('staging_records')
             .values(
-              page.records.slice(i, i + 5000).map((record, k) => ({
-                run_id: runId,
-                entity: page.collection,
-                page_offset: page.offset,
-                ordinal: i + k,
-                sourced_id: stagingId(record),
-                data: stagingJson(record),
-                quarantine_rule: null,
-              })),
+              page.records.slice(i, i + 5000).map((record, k) => {
+                const json = stagingJson(record);
+                return {
+                  run_id: runId,
+                  entity: page.collection,
+                  page_offset: page.offset,
+                  ordinal: i + k,
+                  sourced_id: stagingId(record),
+                  data: json,
+                  content_hash: contentHash(json),
+                  quarantine_rule: null,
+                };
+              }),
             )
             .execute();
         }
@@ -64,19 +68,31 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
       let ok = false;
       try {
         await client.query('begin');
-        await client.query('delete from staging_records where run_id = $1 and entity = $2 and page_offset = $3', [runId, page.collection, page.offset]);
+        // Records and their page row commit together, so a page row that did not exist before means
+        // no records of this page exist either. Only a page re-written by a retried attempt needs the
+        // delete, which, run for every page, was the costliest statement of a size-l sync (Postgres
+        // probed it through the (run_id, entity, sourced_id) index, a scan growing with every page).
+        const { rows } = await client.query<{ fresh: boolean }>(
+          `insert into staging_pages (run_id, entity, page_offset, record_count, total_count) values ($1, $2, $3, $4, $5)
+           on conflict (run_id, entity, page_offset) do update set record_count = excluded.record_count, total_count = excluded.total_count
+           returning (xmax = 0) as fresh`,
+          [runId, page.collection, page.offset, page.records.length, page.totalCount],
+        );
+        if (!rows[0]?.fresh) {
+          await client.query('delete from staging_records where run_id = $1 and entity = $2 and page_offset = $3', [runId, page.collection, page.offset]);
+        }
         if (page.records.length > 0) {
           const prefix = `${csv(runId)},${csv(page.collection)},${page.offset},`;
           // One page (about a megabyte at most) is built as one chunk: fewer stream round trips.
-          const body = page.records.map((r, ordinal) => `${prefix}${ordinal},${csv(stagingId(r))},${csv(stagingJson(r))}\n`).join('');
-          const stream = client.query(copyFrom('copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data) from stdin with (format csv)'));
+          const body = page.records
+            .map((r, ordinal) => {
+              const json = stagingJson(r);
+              return `${prefix}${ordinal},${csv(stagingId(r))},${csv(json)},${contentHash(json)}\n`;
+            })
+            .join('');
+          const stream = client.query(copyFrom('copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash) from stdin with (format csv)'));
           await pipeline(Readable.from([body]), stream);
         }
-        await client.query(
-          `insert into staging_pages (run_id, entity, page_offset, record_count, total_count) values ($1, $2, $3, $4, $5)
-           on conflict (run_id, entity, page_offset) do update set record_count = excluded.record_count, total_count = excluded.total_count`,
-          [runId, page.collection, page.offset, page.records.length, page.totalCount],
-        );
         await client.query('commit');
         ok = true;
       } finally {
