@@ -27,7 +27,19 @@ import {
 } from '../roster/runs.js';
 import { syncSettings } from '../roster/settings.js';
 import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, stagedCounts } from '../roster/staging.js';
-import { resetValidation, validateStaging } from '../roster/validate.js';
+import {
+  liveHashes,
+  nothingChanged,
+  RULES_VERSION,
+  skippedCounts,
+  stageUnchangedFully,
+  unchangedCounts,
+  unchangedPlan,
+  unchangedRunCounts,
+  unchangedShortcut,
+  zeroCounts,
+} from '../roster/unchanged.js';
+import { applySkipRules, resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import type { RunSummary } from '../workflows/messages.js';
 
@@ -129,6 +141,8 @@ export function createActivities(deps: ActivityDeps) {
       if (run.status !== 'running') return { fetched: await stagedCounts(db, runId) };
       const started = clock().getTime();
       let latest: unknown = { phase: 'fetch' };
+      const shortcut = await unchangedShortcut(db, run);
+      await mergeRunJson(db, runId, 'summary', { unchangedShortcut: shortcut });
       try {
         const result = await withHeartbeat(
           () => latest,
@@ -140,6 +154,7 @@ export function createActivities(deps: ActivityDeps) {
               runId,
               filter: run.mode === 'delta' && run.delta_since ? deltaFilter(new Date(run.delta_since), 0) : undefined,
               attempt: attempt(),
+              ...(shortcut.use ? { liveHashes: (collection: Collection, ids: string[]) => liveHashes(db, districtId, collection, ids) } : {}),
               onPage: (p) => {
                 latest = { collection: p.collection, offset: p.offset };
               },
@@ -176,16 +191,38 @@ export function createActivities(deps: ActivityDeps) {
           })();
           await analyzeStaging(db);
           await resetValidation(db, runId);
-          const checked = await validateStaging(db, { runId, districtId, delta });
+          // Records staged by id only (roster/unchanged.ts): if nothing changed there is nothing to
+          // validate or apply, and the roster-to-be is the live one; else they are staged fully first.
+          const unchanged = await unchangedCounts(db, runId);
+          let liveActive: Record<Collection, number> | null = null;
+          if (Object.values(unchanged).some((n) => n > 0)) {
+            await applySkipRules(db, { runId, districtId, delta });
+            liveActive = await nothingChanged(db, runId, districtId, unchanged);
+            if (!liveActive) {
+              phase = 'copy unchanged';
+              await stageUnchangedFully(db, runId, districtId);
+              await analyzeStaging(db);
+              await resetValidation(db, runId);
+            }
+          }
+          const nothingNew = liveActive !== null;
+          // Unchanged records were validated when applied (same rules: see unchangedShortcut).
+          const checked = nothingNew
+            ? { errors: 0, quarantined: zeroCounts(), skipped: await skippedCounts(db, runId) }
+            : await validateStaging(db, { runId, districtId, delta });
           const rulesMs = lap();
           phase = 'warnings';
-          const warningCounts = await findWarnings(db, { runId, districtId, delta, today });
+          // With nothing new, a delta's view (staging over live) is exactly the live roster.
+          const overLive = delta || nothingNew;
+          const warningCounts = await findWarnings(db, { runId, districtId, delta: overLive, today });
           const warningsMs = lap();
           phase = 'plan';
-          const plan = await computePlan(db, { runId, districtId, fullFeed: !delta });
-          const terms = await gatherTermFacts(db, { runId, districtId, delta, today }, academicYear, settings);
-          const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: await stagedNotSkipped(db, runId), terms }, settings);
+          const plan = liveActive ? unchangedPlan(unchanged, liveActive) : await computePlan(db, { runId, districtId, fullFeed: !delta });
+          const terms = await gatherTermFacts(db, { runId, districtId, delta: overLive, today }, academicYear, settings);
+          const stagedForGuards = nothingNew ? unchanged : await stagedNotSkipped(db, runId);
+          const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: stagedForGuards, terms }, settings);
           const planMs = lap();
+          if (nothingNew) await mergeRunJson(db, runId, 'summary', { nothingChanged: true });
           const staged = await stagedCounts(db, runId);
           const quarantinedSamples = await db
             .selectFrom('staging_records')
@@ -239,10 +276,14 @@ export function createActivities(deps: ActivityDeps) {
               throw ApplicationFailure.create({ type: 'RunStateError', message: `run ${runId} is ${run.status}: nothing was applied`, nonRetryable: true });
             }
             await setProgress(trx, runId, { phase: 'apply' });
-            const counts = await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full' });
+            // Validation found every record identical to the live roster: nothing to write.
+            const counts = (run.summary as { nothingChanged?: boolean }).nothingChanged
+              ? await unchangedRunCounts(trx, runId)
+              : await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full' });
             await mergeRunJson(trx, runId, 'counts', counts);
             await mergeRunJson(trx, runId, 'summary', {
               applied: true,
+              rulesVersion: RULES_VERSION,
               ...(approval ? { decision: { action: 'approved', by: approval.actor, note: approval.note ?? null, at: clock().toISOString() } } : {}),
             });
             return true;

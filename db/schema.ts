@@ -110,6 +110,16 @@ export interface StagingRecordsTable {
   content_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
+/** Records of a full feed identical to their active live row: position, id and hash only. */
+export interface StagingUnchangedTable {
+  run_id: string;
+  entity: string;
+  page_offset: number;
+  ordinal: number;
+  sourced_id: string;
+  content_hash: string;
+}
+
 export interface StagingPagesTable {
   run_id: string;
   entity: string;
@@ -221,6 +231,7 @@ export interface Database {
   enrollments: LiveRowBase;
   staging_records: StagingRecordsTable;
   staging_pages: StagingPagesTable;
+  staging_unchanged: StagingUnchangedTable;
   support_accounts: SupportAccountsTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;

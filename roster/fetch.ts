@@ -6,6 +6,7 @@ import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
 import { mergeRunJson, setProgress } from './runs.js';
 import { bookmark, markCollectionComplete, stagedCounts, type StagingWriter } from './staging.js';
+import { stagingId } from './storable.js';
 
 export interface FetchProgress {
   phase: 'fetch';
@@ -32,6 +33,11 @@ export interface FetchOptions {
   onPage?: (progress: FetchProgress) => void;
   /** Which attempt of the activity this is, for the resume record. */
   attempt?: number;
+  /**
+   * Content hashes of the active live rows among a page's ids (see roster/unchanged.ts): records
+   * identical to their live row are staged by id and hash only. Absent: every record is staged fully.
+   */
+  liveHashes?: (collection: Collection, ids: string[]) => Promise<ReadonlyMap<string, string>>;
 }
 
 export interface FetchResult {
@@ -77,7 +83,8 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
     let progressSavedAt = 0;
     let unsaved: FetchProgress | null = null;
     for await (const page of prefetching(o.client.pages(collection, { startOffset: mark.nextOffset, ...(o.filter ? { filter: o.filter } : {}) }))) {
-      await o.writer.writePage(o.runId, page);
+      const live = o.liveHashes ? await o.liveHashes(collection, page.records.map(stagingId).filter((id): id is string => id !== null)) : undefined;
+      await o.writer.writePage(o.runId, page, live);
       pagesDone += 1;
       recordsDone += page.records.length;
       const progress: FetchProgress = {

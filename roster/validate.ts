@@ -177,11 +177,10 @@ export async function resetValidation(db: Kysely<Database>, runId: string): Prom
             where run_id = ${runId} and (quarantine_rule is not null or skip_reason is not null)`.execute(db);
 }
 
-export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext): Promise<ValidateResult> {
+/** Marks records fetched but deliberately not synced (guardians, parents); counts per collection. */
+export async function applySkipRules(db: Kysely<Database>, ctx: ValidateContext): Promise<Record<Collection, number>> {
   const q = sqlBuilder(ctx);
   const skipped = emptyByCollection();
-  let errors = 0;
-
   for (const rule of RECORD_RULES.filter((r) => r.severity === 'skip')) {
     const res = await sql<{ n: number }>`
       with s as (
@@ -191,6 +190,13 @@ export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext
       ) select count(*)::int as n from s`.execute(db);
     skipped[rule.entity] += res.rows[0]?.n ?? 0;
   }
+  return skipped;
+}
+
+export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext): Promise<ValidateResult> {
+  const q = sqlBuilder(ctx);
+  const skipped = await applySkipRules(db, ctx);
+  let errors = 0;
 
   const errorRules = RECORD_RULES.filter((r) => r.severity === 'error');
   for (const entity of COLLECTIONS) {
