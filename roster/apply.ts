@@ -25,7 +25,7 @@ async function applyCollection(trx: Transaction<Database>, collection: Collectio
   const upserted = await sql<{ n: number }>`
     with src as (
       select s.sourced_id, s.data, coalesce(s.content_hash, md5(s.data::text)) as h, s.data->>'status' as status,
-             try_timestamptz(s.data->>'dateLastModified') as dlm
+             case when pg_input_is_valid(s.data->>'dateLastModified', 'timestamptz') then (s.data->>'dateLastModified')::timestamptz end as dlm
       from staging_records s
       where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
     ), todo as (
