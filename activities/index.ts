@@ -8,7 +8,7 @@ import { deltaFilter } from '../oneroster/delta.js';
 import { OneRosterError } from '../oneroster/errors.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
 import { applyStaging } from '../roster/apply.js';
-import { analyzeStaging, inBatch } from '../roster/batch.js';
+import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
 import { dateIn, evaluateGuards, gatherTermFacts, stagedNotSkipped, type AcademicYearDates } from '../roster/guards.js';
@@ -31,6 +31,7 @@ import {
   liveHashes,
   nothingChanged,
   RULES_VERSION,
+  reuseWarnings,
   skippedCounts,
   stageUnchangedFully,
   unchangedCounts,
@@ -214,7 +215,9 @@ export function createActivities(deps: ActivityDeps) {
           phase = 'warnings';
           // With nothing new, a delta's view (staging over live) is exactly the live roster.
           const overLive = delta || nothingNew;
-          const warningCounts = await findWarnings(db, { runId, districtId, delta: overLive, today });
+          const reused = nothingNew ? await reuseWarnings(db, runId, districtId, today) : null;
+          if (reused) await mergeRunJson(db, runId, 'summary', { warningsCopiedFrom: reused.from });
+          const warningCounts = reused?.counts ?? (await findWarnings(db, { runId, districtId, delta: overLive, today }));
           const warningsMs = lap();
           phase = 'plan';
           const plan = liveActive ? unchangedPlan(unchanged, liveActive) : await computePlan(db, { runId, districtId, fullFeed: !delta });
@@ -289,6 +292,7 @@ export function createActivities(deps: ActivityDeps) {
             return true;
           }),
       );
+      await analyzeRewrittenTables(db, runId);
       await mergeRunJson(db, runId, 'timings', { apply_ms: clock().getTime() - started });
       return { applied };
     },

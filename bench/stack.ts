@@ -199,6 +199,7 @@ export class Stack {
         LOG_LEVEL: 'warn',
         // As production runs (DESIGN §4): the worker loads a prebuilt bundle and never loads webpack.
         WORKFLOW_BUNDLE_PATH: join(build, 'workflow-bundle.js'),
+        ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
         ...extraEnv,
       },
       log: this.log,

@@ -11,15 +11,16 @@ import type { Database, SyncRun } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
 import { emptyCounts, LIVE_TABLE, type EntityCounts } from './entities.js';
 import { PLAN_KINDS, type EntityPlan, type Plan } from './plan.js';
-import { RECORD_RULES } from './rules.js';
+import { RECORD_RULES, WARNING_RULES } from './rules.js';
 
 type ByCollection = Record<Collection, number>;
 
 /**
- * Live rows were validated by the record rules of the run that applied them: when the rules change
- * (a new release), every record is validated again, so no record is taken as unchanged.
+ * Live rows were validated by the record rules of the run that applied them, and its warnings found
+ * by its warning rules: when the rules change (a new release), every record is validated again, so
+ * no record is taken as unchanged and no warning is reused.
  */
-export const RULES_VERSION = createHash('md5').update(JSON.stringify(RECORD_RULES)).digest('hex').slice(0, 16);
+export const RULES_VERSION = createHash('md5').update(JSON.stringify([RECORD_RULES, WARNING_RULES])).digest('hex').slice(0, 16);
 
 /** Whether this run may stage unchanged records apart, and why (kept in the run's summary). */
 export async function unchangedShortcut(db: Kysely<Database>, run: Pick<SyncRun, 'district_id' | 'mode' | 'dry_run'>): Promise<{ use: boolean; why: string }> {
@@ -159,4 +160,28 @@ export async function unchangedRunCounts(db: Kysely<Database>, runId: string): P
   return Object.fromEntries(
     COLLECTIONS.map((c) => [c, { ...emptyCounts(), fetched: unchanged[c] + skipped[c], unchanged: unchanged[c], skipped: skipped[c] }]),
   ) as Record<Collection, EntityCounts>;
+}
+
+/**
+ * The warnings of a run in which nothing changed, when the run that applied today's live roster
+ * found them on the same day with the same rules: the same roster on the same date has the same
+ * warnings, so they are copied instead of searched for again over the whole roster. Null otherwise.
+ */
+export async function reuseWarnings(db: Kysely<Database>, runId: string, districtId: string, today: string): Promise<{ from: string; counts: Record<string, number> } | null> {
+  const last = await db
+    .selectFrom('sync_runs')
+    .select(['id', sql<Record<string, number> | null>`summary->'warnings'`.as('warnings'), sql<string | null>`summary->>'today'`.as('today'), sql<string | null>`summary->>'rulesVersion'`.as('rules')])
+    .where('district_id', '=', districtId)
+    .where('dry_run', '=', false)
+    .where('status', '=', 'succeeded')
+    .where(sql<boolean>`(summary->>'applied')::boolean is true`)
+    .orderBy('started_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!last?.warnings || last.today !== today || last.rules !== RULES_VERSION) return null;
+  await sql`
+    insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
+    select ${runId}, district_id, entity, sourced_id, rule, severity, message from run_issues
+    where run_id = ${last.id} and severity = 'warning'`.execute(db);
+  return { from: last.id, counts: last.warnings };
 }

@@ -33,11 +33,12 @@ const client: OneRosterClient = {
 };
 
 let acts: ReturnType<typeof createActivities>;
+let now = new Date('2027-01-12T15:00:00Z');
 let seq = 0;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  acts = createActivities({ db: t.db, pool: t.pool, oneroster: () => client });
+  acts = createActivities({ db: t.db, pool: t.pool, oneroster: () => client, clock: () => now });
   for (const d of ['with-shortcut', 'without-shortcut']) await ensureDistrict(t.db, d);
 });
 
@@ -105,8 +106,17 @@ test('an unchanged full run stages ids and hashes only, and writes nothing', asy
     // Records ClassLink marks tobedeleted are unchanged too: still deleted, nothing to write.
     expect(second.counts[c]).toMatchObject({ fetched: f.fetched, unchanged: f.fetched! - f.skipped! - f.quarantined!, inserted: 0, updated: 0, deleted: 0, skipped: f.skipped });
   }
-  // Warnings are those of the live roster, as the first run found them for the same roster.
-  expect((await issues(second.runId)).filter((i) => i.startsWith('warning'))).toEqual((await issues(first.runId)).filter((i) => i.startsWith('warning')));
+  // Same roster, same day: the first run's warnings, copied.
+  const warnings = async (id: string) => (await issues(id)).filter((i) => i.startsWith('warning'));
+  expect(second.summary.warningsCopiedFrom).toBe(first.runId);
+  expect((await warnings(first.runId)).length).toBeGreaterThan(0);
+  expect(await warnings(second.runId)).toEqual(await warnings(first.runId));
+  // A day later they are searched for again over the live roster (some depend on the date).
+  now = new Date('2027-01-13T15:00:00Z');
+  const third = await run('with-shortcut');
+  expect(third.summary.nothingChanged).toBe(true);
+  expect(third.summary.warningsCopiedFrom).toBeUndefined();
+  expect(await warnings(third.runId)).toEqual(await warnings(first.runId));
   expect(await t.db.selectFrom('staging_unchanged').select('run_id').execute()).toEqual([]);
 });
 
