@@ -18,6 +18,7 @@ import type { Size } from '../sandbox/generator.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/temporal-dev.js';
 import { freePort, readMemory, resetPeak, RssSampler, startNodeChild, type NodeChild } from './processes.js';
 import { say } from './progress.js';
+import { WORKER_NODE_OPTIONS } from '../worker/memory.js';
 
 export const SANDBOX_CLIENT = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
 
@@ -199,7 +200,8 @@ export class Stack {
         LOG_LEVEL: 'warn',
         // As production runs (DESIGN §4): the worker loads a prebuilt bundle and never loads webpack.
         WORKFLOW_BUNDLE_PATH: join(build, 'workflow-bundle.js'),
-        ...(process.env.BENCH_WORKER_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS } : {}),
+        // The heap cap production runs the worker with (Dockerfile).
+        NODE_OPTIONS: WORKER_NODE_OPTIONS,
         ...extraEnv,
       },
       log: this.log,
