@@ -7,7 +7,7 @@ import type { Database, District, RunKind } from '../db/schema.js';
 import { deltaFilter } from '../oneroster/delta.js';
 import { OneRosterError } from '../oneroster/errors.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
-import { applyStaging } from '../roster/apply.js';
+import { applyStaging, type ApplyOptions } from '../roster/apply.js';
 import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
@@ -190,7 +190,6 @@ export function createActivities(deps: ActivityDeps) {
               return ms;
             };
           })();
-          await analyzeStaging(db);
           await resetValidation(db, runId);
           // Records staged by id only (roster/unchanged.ts): if nothing changed there is nothing to
           // validate or apply, and the roster-to-be is the live one; else they are staged fully first.
@@ -202,10 +201,11 @@ export function createActivities(deps: ActivityDeps) {
             if (!liveActive) {
               phase = 'copy unchanged';
               await stageUnchangedFully(db, runId, districtId);
-              await analyzeStaging(db);
               await resetValidation(db, runId);
             }
           }
+          // The planner's row counts for the validation below (not needed when nothing changed).
+          if (!liveActive) await analyzeStaging(db);
           const nothingNew = liveActive !== null;
           // Unchanged records were validated when applied (same rules: see unchangedShortcut).
           const checked = nothingNew
@@ -226,6 +226,7 @@ export function createActivities(deps: ActivityDeps) {
           const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: stagedForGuards, terms }, settings);
           const planMs = lap();
           if (nothingNew) await mergeRunJson(db, runId, 'summary', { nothingChanged: true });
+          await mergeRunJson(db, runId, 'summary', { planKinds: Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds])) });
           const staged = await stagedCounts(db, runId);
           const quarantinedSamples = await db
             .selectFrom('staging_records')
@@ -282,7 +283,7 @@ export function createActivities(deps: ActivityDeps) {
             // Validation found every record identical to the live roster: nothing to write.
             const counts = (run.summary as { nothingChanged?: boolean }).nothingChanged
               ? await unchangedRunCounts(trx, runId)
-              : await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full' });
+              : await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full', planned: (run.summary as { planKinds?: ApplyOptions['planned'] }).planKinds });
             await mergeRunJson(trx, runId, 'counts', counts);
             await mergeRunJson(trx, runId, 'summary', {
               applied: true,

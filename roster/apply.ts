@@ -13,6 +13,12 @@ export interface ApplyOptions {
   districtId: string;
   /** A full feed: live records absent from it are soft-deleted. A delta feed deletes only tobedeleted ones. */
   fullFeed: boolean;
+  /**
+   * The plan validation computed (PlanKinds per collection): apply writes what it says, checked row
+   * for row. Nothing else can write the district's live rows in between (one active run per
+   * district, held ones included), so it need not be computed again. Absent: computed here.
+   */
+  planned?: Partial<Record<Collection, EntityPlan['kinds']>>;
 }
 
 export class ApplyMismatchError extends Error {
@@ -20,7 +26,8 @@ export class ApplyMismatchError extends Error {
 }
 
 async function applyCollection(trx: Transaction<Database>, collection: Collection, o: ApplyOptions): Promise<EntityCounts> {
-  const plan = await planCollection(trx, collection, o);
+  const kinds = o.planned?.[collection];
+  const plan: EntityPlan = kinds ? { kinds, samples: {}, liveActive: 0 } : await planCollection(trx, collection, o);
   const table = sql.table(LIVE_TABLE[collection]);
   const upserted = await sql<{ n: number }>`
     with src as (

@@ -3,7 +3,7 @@
 // committed page of the first incomplete collection, and says so in the run's summary.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
+import { COLLECTIONS, type Collection, type OneRosterClient, type Page } from '../oneroster/types.js';
 import { mergeRunJson, setProgress } from './runs.js';
 import { bookmark, markCollectionComplete, stagedCounts, type StagingWriter } from './staging.js';
 import { stagingId } from './storable.js';
@@ -70,6 +70,18 @@ export async function* prefetching<T>(source: AsyncIterable<T>): AsyncGenerator<
   }
 }
 
+/** Each page with the live hashes of its ids, looked up as part of fetching it (so prefetching overlaps the lookup too). */
+async function* withLiveHashes(
+  pages: AsyncIterable<Page>,
+  collection: Collection,
+  lookup: FetchOptions['liveHashes'],
+): AsyncGenerator<{ page: Page; live?: ReadonlyMap<string, string> }> {
+  for await (const page of pages) {
+    if (!lookup) yield { page };
+    else yield { page, live: await lookup(collection, page.records.map(stagingId).filter((id): id is string => id !== null)) };
+  }
+}
+
 export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
   let resumedFrom: FetchResult['resumedFrom'] = null;
   for (const [i, collection] of COLLECTIONS.entries()) {
@@ -82,8 +94,8 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
     let { pagesDone, recordsDone } = mark;
     let progressSavedAt = 0;
     let unsaved: FetchProgress | null = null;
-    for await (const page of prefetching(o.client.pages(collection, { startOffset: mark.nextOffset, ...(o.filter ? { filter: o.filter } : {}) }))) {
-      const live = o.liveHashes ? await o.liveHashes(collection, page.records.map(stagingId).filter((id): id is string => id !== null)) : undefined;
+    const pages = o.client.pages(collection, { startOffset: mark.nextOffset, ...(o.filter ? { filter: o.filter } : {}) });
+    for await (const { page, live } of prefetching(withLiveHashes(pages, collection, o.liveHashes))) {
       await o.writer.writePage(o.runId, page, live);
       pagesDone += 1;
       recordsDone += page.records.length;

@@ -60,6 +60,22 @@ describe.each([
       { page_offset: 3, record_count: 1 },
     ]);
   });
+
+  test('records identical to their live row are staged by id and hash only, and a re-written page replaces those too', async () => {
+    const runId = `run-${name}-unchanged`;
+    const w = make();
+    const first = page(0, ['Algebra', 'Biology', 'Chemistry']);
+    const md5 = (v: unknown) => createHash('md5').update(JSON.stringify(v)).digest('hex');
+    // c-0 is live with the same content, c-1 is live with other content, c-2 is new.
+    await w.writePage(runId, first, new Map([['c-0', md5(first.records[0])], ['c-1', 'another hash']]));
+    expect((await staged(runId)).map((r) => r.sourced_id)).toEqual(['c-1', 'c-2']);
+    const unchanged = () => t.db.selectFrom('staging_unchanged').select(['ordinal', 'sourced_id', 'content_hash']).where('run_id', '=', runId).execute();
+    expect(await unchanged()).toEqual([{ ordinal: 0, sourced_id: 'c-0', content_hash: md5(first.records[0]) }]);
+    // The retried attempt finds nothing live (e.g. no shortcut): every record staged fully, none left apart.
+    await w.writePage(runId, first);
+    expect((await staged(runId)).map((r) => r.sourced_id)).toEqual(['c-0', 'c-1', 'c-2']);
+    expect(await unchanged()).toEqual([]);
+  });
 });
 
 test('prefetching asks for the next page before the current one is consumed', async () => {
