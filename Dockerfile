@@ -30,7 +30,7 @@ FROM ${NODE_IMAGE} AS runtime
 # the heap towards a quarter of the machine's memory; the live set of a sync is a few pages per
 # activity in flight, and the worker runs at most WORKER_MAX_ACTIVITIES of them at once.
 ENV NODE_ENV=production \
-    NODE_OPTIONS=--max-old-space-size=160 \
+    NODE_OPTIONS="--max-old-space-size=160 --max-semi-space-size=32" \
     WORKFLOW_BUNDLE_PATH=/app/dist/workflow-bundle.js \
     HOST=0.0.0.0 \
     PORT=3000 \

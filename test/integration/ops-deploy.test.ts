@@ -119,7 +119,7 @@ test('the Dockerfile is multi-stage on node:20 with production dependencies, com
   expect(dockerfile).toMatch(/npm ci --omit=dev/);
   expect(dockerfile).toMatch(/^RUN node scripts\/build\.mjs dist$/m);
   // The heap cap the benchmark measures the worker with is the one the image runs it with.
-  expect(dockerfile).toContain(`NODE_OPTIONS=${WORKER_NODE_OPTIONS}`);
+  expect(dockerfile).toContain(`NODE_OPTIONS="${WORKER_NODE_OPTIONS}"`);
   expect(dockerfile).toMatch(/^CMD \["node", "dist\/api\/main\.js"\]$/m);
   expect(dockerfile).toMatch(/WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js/);
   expect(dockerfile).toMatch(/^USER node$/m);
