@@ -7,8 +7,8 @@ import type { Database, District, RunKind } from '../db/schema.js';
 import { deltaFilter } from '../oneroster/delta.js';
 import { OneRosterError } from '../oneroster/errors.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
-import { applyStaging } from '../roster/apply.js';
-import { analyzeStaging, inBatch } from '../roster/batch.js';
+import { applyStaging, type ApplyOptions } from '../roster/apply.js';
+import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
 import { dateIn, evaluateGuards, gatherTermFacts, stagedNotSkipped, type AcademicYearDates } from '../roster/guards.js';
@@ -27,7 +27,20 @@ import {
 } from '../roster/runs.js';
 import { syncSettings } from '../roster/settings.js';
 import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, stagedCounts } from '../roster/staging.js';
-import { resetValidation, validateStaging } from '../roster/validate.js';
+import {
+  liveHashes,
+  nothingChanged,
+  RULES_VERSION,
+  reuseWarnings,
+  skippedCounts,
+  stageUnchangedFully,
+  unchangedCounts,
+  unchangedPlan,
+  unchangedRunCounts,
+  unchangedShortcut,
+  zeroCounts,
+} from '../roster/unchanged.js';
+import { applySkipRules, resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import type { RunSummary } from '../workflows/messages.js';
 
@@ -129,6 +142,8 @@ export function createActivities(deps: ActivityDeps) {
       if (run.status !== 'running') return { fetched: await stagedCounts(db, runId) };
       const started = clock().getTime();
       let latest: unknown = { phase: 'fetch' };
+      const shortcut = await unchangedShortcut(db, run);
+      await mergeRunJson(db, runId, 'summary', { unchangedShortcut: shortcut });
       try {
         const result = await withHeartbeat(
           () => latest,
@@ -140,6 +155,7 @@ export function createActivities(deps: ActivityDeps) {
               runId,
               filter: run.mode === 'delta' && run.delta_since ? deltaFilter(new Date(run.delta_since), 0) : undefined,
               attempt: attempt(),
+              ...(shortcut.use ? { liveHashes: (collection: Collection, ids: string[]) => liveHashes(db, districtId, collection, ids) } : {}),
               onPage: (p) => {
                 latest = { collection: p.collection, offset: p.offset };
               },
@@ -174,18 +190,43 @@ export function createActivities(deps: ActivityDeps) {
               return ms;
             };
           })();
-          await analyzeStaging(db);
           await resetValidation(db, runId);
-          const checked = await validateStaging(db, { runId, districtId, delta });
+          // Records staged by id only (roster/unchanged.ts): if nothing changed there is nothing to
+          // validate or apply, and the roster-to-be is the live one; else they are staged fully first.
+          const unchanged = await unchangedCounts(db, runId);
+          let liveActive: Record<Collection, number> | null = null;
+          if (Object.values(unchanged).some((n) => n > 0)) {
+            await applySkipRules(db, { runId, districtId, delta });
+            liveActive = await nothingChanged(db, runId, districtId, unchanged);
+            if (!liveActive) {
+              phase = 'copy unchanged';
+              await stageUnchangedFully(db, runId, districtId);
+              await resetValidation(db, runId);
+            }
+          }
+          // The planner's row counts for the validation below (not needed when nothing changed).
+          if (!liveActive) await analyzeStaging(db);
+          const nothingNew = liveActive !== null;
+          // Unchanged records were validated when applied (same rules: see unchangedShortcut).
+          const checked = nothingNew
+            ? { errors: 0, quarantined: zeroCounts(), skipped: await skippedCounts(db, runId) }
+            : await validateStaging(db, { runId, districtId, delta });
           const rulesMs = lap();
           phase = 'warnings';
-          const warningCounts = await findWarnings(db, { runId, districtId, delta, today });
+          // With nothing new, a delta's view (staging over live) is exactly the live roster.
+          const overLive = delta || nothingNew;
+          const reused = nothingNew ? await reuseWarnings(db, runId, districtId, today) : null;
+          if (reused) await mergeRunJson(db, runId, 'summary', { warningsCopiedFrom: reused.from });
+          const warningCounts = reused?.counts ?? (await findWarnings(db, { runId, districtId, delta: overLive, today }));
           const warningsMs = lap();
           phase = 'plan';
-          const plan = await computePlan(db, { runId, districtId, fullFeed: !delta });
-          const terms = await gatherTermFacts(db, { runId, districtId, delta, today }, academicYear, settings);
-          const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: await stagedNotSkipped(db, runId), terms }, settings);
+          const plan = liveActive ? unchangedPlan(unchanged, liveActive) : await computePlan(db, { runId, districtId, fullFeed: !delta });
+          const terms = await gatherTermFacts(db, { runId, districtId, delta: overLive, today }, academicYear, settings);
+          const stagedForGuards = nothingNew ? unchanged : await stagedNotSkipped(db, runId);
+          const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: stagedForGuards, terms }, settings);
           const planMs = lap();
+          if (nothingNew) await mergeRunJson(db, runId, 'summary', { nothingChanged: true });
+          await mergeRunJson(db, runId, 'summary', { planKinds: Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds])) });
           const staged = await stagedCounts(db, runId);
           const quarantinedSamples = await db
             .selectFrom('staging_records')
@@ -239,15 +280,20 @@ export function createActivities(deps: ActivityDeps) {
               throw ApplicationFailure.create({ type: 'RunStateError', message: `run ${runId} is ${run.status}: nothing was applied`, nonRetryable: true });
             }
             await setProgress(trx, runId, { phase: 'apply' });
-            const counts = await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full' });
+            // Validation found every record identical to the live roster: nothing to write.
+            const counts = (run.summary as { nothingChanged?: boolean }).nothingChanged
+              ? await unchangedRunCounts(trx, runId)
+              : await applyStaging(trx, { runId, districtId, fullFeed: run.mode === 'full', planned: (run.summary as { planKinds?: ApplyOptions['planned'] }).planKinds });
             await mergeRunJson(trx, runId, 'counts', counts);
             await mergeRunJson(trx, runId, 'summary', {
               applied: true,
+              rulesVersion: RULES_VERSION,
               ...(approval ? { decision: { action: 'approved', by: approval.actor, note: approval.note ?? null, at: clock().toISOString() } } : {}),
             });
             return true;
           }),
       );
+      await analyzeRewrittenTables(db, runId);
       await mergeRunJson(db, runId, 'timings', { apply_ms: clock().getTime() - started });
       return { applied };
     },

@@ -16,9 +16,13 @@ export interface NodeChild {
   stop(): Promise<void>;
 }
 
-/** `node [nodeArgs] --import tsx <script> [args]`, so the pid is the Node process that does the work. */
-export function startNodeChild(opts: { name: string; script: string; args?: string[]; nodeArgs?: string[]; env: NodeJS.ProcessEnv; log: WriteStream }): NodeChild {
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', opts.script, ...(opts.args ?? [])], {
+/**
+ * `node [nodeArgs] --import tsx <script> [args]` (or without tsx for compiled JavaScript), so the pid
+ * is the Node process that does the work.
+ */
+export function startNodeChild(opts: { name: string; script: string; args?: string[]; nodeArgs?: string[]; compiled?: boolean; env: NodeJS.ProcessEnv; log: WriteStream }): NodeChild {
+  const loader = opts.compiled ? [] : ['--import', 'tsx'];
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, opts.script, ...(opts.args ?? [])], {
     cwd: projectRoot,
     env: opts.env,
     stdio: ['ignore', 'pipe', 'pipe'],

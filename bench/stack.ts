@@ -18,6 +18,7 @@ import type { Size } from '../sandbox/generator.js';
 import { startTemporalDevServer, type TemporalDevServer } from '../scripts/temporal-dev.js';
 import { freePort, readMemory, resetPeak, RssSampler, startNodeChild, type NodeChild } from './processes.js';
 import { say } from './progress.js';
+import { WORKER_NODE_OPTIONS } from '../worker/memory.js';
 
 export const SANDBOX_CLIENT = { clientId: 'sandbox-client', clientSecret: 'sandbox-secret' };
 
@@ -160,22 +161,23 @@ export class Stack {
     };
   }
 
-  private bundlePath: string | null = null;
+  private buildDir: string | null = null;
 
-  /** The workflow bundle, built once per bench in its own process (npm run build:workflows). */
-  private prebuiltBundle(): string {
-    if (!this.bundlePath) {
-      const out = join(projectRoot, '.data', `bench-bundle-${process.pid}`, 'workflow-bundle.js');
-      execFileSync(process.execPath, ['--import', 'tsx', 'scripts/build-workflow-bundle.ts', out], { cwd: projectRoot, stdio: 'ignore' });
-      this.bundlePath = out;
+  /** Production's build (npm run build: compiled JavaScript + prebuilt workflow bundle), made once per bench. */
+  private production(): string {
+    if (!this.buildDir) {
+      // Inside the bench's data directory, so it goes with it.
+      const out = join(this.dataDir, 'build');
+      execFileSync(process.execPath, ['scripts/build.mjs', out], { cwd: projectRoot, stdio: 'ignore' });
+      this.buildDir = out;
     }
-    return this.bundlePath;
+    return this.buildDir;
   }
 
   /** A fresh worker process on its own task queue (stale pollers of an earlier worker cannot fool readiness). */
-  async startWorker(label: string, script = 'worker/main.ts', extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+  async startWorker(label: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
     this.workerCount += 1;
-    const bundle = this.prebuiltBundle();
+    const build = this.production();
     const taskQueue = `bench-${label}-${this.workerCount}`;
     const nodeArgs: string[] = [];
     if (this.opts.cpuProfDir) {
@@ -184,7 +186,9 @@ export class Stack {
     }
     const child = startNodeChild({
       name: `worker-${label}`,
-      script,
+      // As production runs it (Dockerfile): compiled JavaScript, no tsx.
+      script: join(build, 'worker/main.js'),
+      compiled: true,
       nodeArgs,
       env: {
         ...process.env,
@@ -195,7 +199,9 @@ export class Stack {
         SECRETS_KEY: this.secretsKeyHex,
         LOG_LEVEL: 'warn',
         // As production runs (DESIGN §4): the worker loads a prebuilt bundle and never loads webpack.
-        WORKFLOW_BUNDLE_PATH: bundle,
+        WORKFLOW_BUNDLE_PATH: join(build, 'workflow-bundle.js'),
+        // The heap cap production runs the worker with (Dockerfile).
+        NODE_OPTIONS: WORKER_NODE_OPTIONS,
         ...extraEnv,
       },
       log: this.log,

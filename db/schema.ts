@@ -106,6 +106,18 @@ export interface StagingRecordsTable {
   quarantine_rule: string | null;
   /** Set by validation for records fetched but deliberately not synced (guardians, parents). */
   skip_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** md5 of the record's JSON as staged (null for rows staged before it existed). */
+  content_hash: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Records of a full feed identical to their active live row: position, id and hash only. */
+export interface StagingUnchangedTable {
+  run_id: string;
+  entity: string;
+  page_offset: number;
+  ordinal: number;
+  sourced_id: string;
+  content_hash: string;
 }
 
 export interface StagingPagesTable {
@@ -219,6 +231,7 @@ export interface Database {
   enrollments: LiveRowBase;
   staging_records: StagingRecordsTable;
   staging_pages: StagingPagesTable;
+  staging_unchanged: StagingUnchangedTable;
   support_accounts: SupportAccountsTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;

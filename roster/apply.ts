@@ -13,6 +13,12 @@ export interface ApplyOptions {
   districtId: string;
   /** A full feed: live records absent from it are soft-deleted. A delta feed deletes only tobedeleted ones. */
   fullFeed: boolean;
+  /**
+   * The plan validation computed (PlanKinds per collection): apply writes what it says, checked row
+   * for row. Nothing else can write the district's live rows in between (one active run per
+   * district, held ones included), so it need not be computed again. Absent: computed here.
+   */
+  planned?: Partial<Record<Collection, EntityPlan['kinds']>>;
 }
 
 export class ApplyMismatchError extends Error {
@@ -20,12 +26,13 @@ export class ApplyMismatchError extends Error {
 }
 
 async function applyCollection(trx: Transaction<Database>, collection: Collection, o: ApplyOptions): Promise<EntityCounts> {
-  const plan = await planCollection(trx, collection, o);
+  const kinds = o.planned?.[collection];
+  const plan: EntityPlan = kinds ? { kinds, samples: {}, liveActive: 0 } : await planCollection(trx, collection, o);
   const table = sql.table(LIVE_TABLE[collection]);
   const upserted = await sql<{ n: number }>`
     with src as (
-      select s.sourced_id, s.data, md5(s.data::text) as h, s.data->>'status' as status,
-             try_timestamptz(s.data->>'dateLastModified') as dlm
+      select s.sourced_id, s.data, coalesce(s.content_hash, md5(s.data::text)) as h, s.data->>'status' as status,
+             case when pg_input_is_valid(s.data->>'dateLastModified', 'timestamptz') then (s.data->>'dateLastModified')::timestamptz end as dlm
       from staging_records s
       where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
     ), todo as (
@@ -90,6 +97,10 @@ export function countsFromPlan(plan: EntityPlan, staged: { fetched: number; quar
 }
 
 export async function applyStaging(trx: Transaction<Database>, o: ApplyOptions): Promise<Record<Collection, EntityCounts>> {
+  // Records staged by id only (roster/unchanged.ts) are absent from staging_records: a full apply
+  // would take them for missing and remove them. Validation copies them in first, or never applies.
+  const elided = await trx.selectFrom('staging_unchanged').select('sourced_id').where('run_id', '=', o.runId).limit(1).executeTakeFirst();
+  if (elided) throw new ApplyMismatchError(`run ${o.runId} still has records staged by id only: nothing was committed; report this bug`);
   const out = {} as Record<Collection, EntityCounts>;
   for (const c of COLLECTIONS) out[c] = await applyCollection(trx, c, o);
   return out;

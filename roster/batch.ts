@@ -4,6 +4,8 @@
 // enrollments then takes hours instead of a second. Hash joins with enough memory are always sane here.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { COLLECTIONS, type Collection } from '../oneroster/types.js';
+import { LIVE_TABLE, type EntityCounts } from './entities.js';
 
 export async function inBatch<T>(db: Kysely<Database>, fn: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
   return db.transaction().execute(async (trx) => {
@@ -16,4 +18,27 @@ export async function inBatch<T>(db: Kysely<Database>, fn: (trx: Transaction<Dat
 /** Fresh row counts for the planner once a run's pages are in (cheap: a sample, not a scan). */
 export async function analyzeStaging(db: Kysely<Database>): Promise<void> {
   await sql`analyze staging_records`.execute(db);
+}
+
+/**
+ * Fresh planner statistics for live tables this run rewrote in large part (a first sync, a rollover):
+ * until autovacuum gets to them, Postgres takes a just-filled table for empty and scans it whole for
+ * each lookup by id (the next run's unchanged-record checks, the pages' schedules).
+ */
+export async function analyzeRewrittenTables(db: Kysely<Database>, runId: string): Promise<string[]> {
+  const run = await db.selectFrom('sync_runs').select('counts').where('id', '=', runId).executeTakeFirst();
+  const counts = (run?.counts ?? {}) as Partial<Record<Collection, Partial<EntityCounts>>>;
+  const tables: string[] = [];
+  for (const c of COLLECTIONS) {
+    const n = counts[c];
+    if (!n) continue;
+    const written = (n.inserted ?? 0) + (n.updated ?? 0) + (n.deleted ?? 0);
+    if (written === 0) continue;
+    // The planner's idea of the table's size (-1 or 0 before its first analyze): a nightly delta
+    // rewrites a percent or so and needs no new statistics.
+    const r = await sql<{ rows: number }>`select greatest(reltuples, 0)::float8 as rows from pg_class where oid = ${LIVE_TABLE[c]}::regclass`.execute(db);
+    if (written * 10 >= Number(r.rows[0]?.rows ?? 0)) tables.push(LIVE_TABLE[c]);
+  }
+  for (const t of tables) await sql`analyze ${sql.table(t)}`.execute(db);
+  return tables;
 }

@@ -41,7 +41,7 @@ export async function planCollection(db: Db, collection: Collection, o: PlanOpti
   const live = sql.table(LIVE_TABLE[collection]);
   const rows = await sql<{ kind: PlanKind; n: number; sample: string[] | null }>`
     with src as (
-      select s.sourced_id, md5(s.data::text) as h, (s.data->>'status') = 'tobedeleted' as tbd
+      select s.sourced_id, coalesce(s.content_hash, md5(s.data::text)) as h, (s.data->>'status') = 'tobedeleted' as tbd
       from staging_records s
       where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
     ), classified as (

@@ -9,36 +9,58 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../db/schema.js';
 import type { Collection, Page } from '../oneroster/types.js';
-import { stagingId, stagingJson } from './storable.js';
+import { contentHash, stagingId, stagingJson } from './storable.js';
 
 export interface StagingWriter {
   readonly method: 'copy' | 'insert';
-  /** Replaces whatever an earlier attempt committed for this page. */
-  writePage(runId: string, page: Page): Promise<void>;
+  /**
+   * Replaces whatever an earlier attempt committed for this page. `live`: content hashes of the
+   * active live rows of this page's ids; a record whose hash equals its live row's is staged in
+   * staging_unchanged (id and hash only) instead of staging_records.
+   */
+  writePage(runId: string, page: Page, live?: ReadonlyMap<string, string>): Promise<void>;
 }
 
+interface StagedRecord {
+  ordinal: number;
+  sourcedId: string | null;
+  json: string;
+  hash: string;
+}
+
+/** A page's records as staged: changed ones with their JSON, unchanged ones (see writePage) apart. */
+function splitPage(page: Page, live?: ReadonlyMap<string, string>): { changed: StagedRecord[]; unchanged: StagedRecord[] } {
+  const changed: StagedRecord[] = [];
+  const unchanged: StagedRecord[] = [];
+  page.records.forEach((record, ordinal) => {
+    const json = stagingJson(record);
+    const r = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json) };
+    (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash ? unchanged : changed).push(r);
+  });
+  return { changed, unchanged };
+}
 
 export function insertWriter(db: Kysely<Database>): StagingWriter {
   return {
     method: 'insert',
-    async writePage(runId, page) {
+    async writePage(runId, page, live) {
+      const { changed, unchanged } = splitPage(page, live);
       await db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('staging_records').where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
-        // Postgres takes at most 65535 parameters per statement: 6 per row.
-        for (let i = 0; i < page.records.length; i += 5000) {
+        for (const table of ['staging_records', 'staging_unchanged'] as const) {
+          await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
+        }
+        const at = { run_id: runId, entity: page.collection, page_offset: page.offset };
+        // Postgres takes at most 65535 parameters per statement: 8 per row.
+        for (let i = 0; i < changed.length; i += 5000) {
           await trx
             .insertInto('staging_records')
-            .values(
-              page.records.slice(i, i + 5000).map((record, k) => ({
-                run_id: runId,
-                entity: page.collection,
-                page_offset: page.offset,
-                ordinal: i + k,
-                sourced_id: stagingId(record),
-                data: stagingJson(record),
-                quarantine_rule: null,
-              })),
-            )
+            .values(changed.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId, data: r.json, content_hash: r.hash, quarantine_rule: null })))
+            .execute();
+        }
+        for (let i = 0; i < unchanged.length; i += 5000) {
+          await trx
+            .insertInto('staging_unchanged')
+            .values(unchanged.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId!, content_hash: r.hash })))
             .execute();
         }
         await trx
@@ -56,26 +78,46 @@ function csv(value: string | null): string {
   return value === null ? '' : `"${value.replace(/"/g, '""')}"`;
 }
 
+async function copyRows(client: pg.PoolClient, statement: string, body: string): Promise<void> {
+  if (body.length === 0) return;
+  // One page (about a megabyte at most) is sent as one chunk: fewer stream round trips.
+  await pipeline(Readable.from([body]), client.query(copyFrom(statement)));
+}
+
 export function copyWriter(pool: pg.Pool): StagingWriter {
   return {
     method: 'copy',
-    async writePage(runId, page) {
+    async writePage(runId, page, live) {
+      const { changed, unchanged } = splitPage(page, live);
       const client = await pool.connect();
       let ok = false;
       try {
         await client.query('begin');
-        await client.query('delete from staging_records where run_id = $1 and entity = $2 and page_offset = $3', [runId, page.collection, page.offset]);
-        if (page.records.length > 0) {
-          const prefix = `${csv(runId)},${csv(page.collection)},${page.offset},`;
-          // One page (about a megabyte at most) is built as one chunk: fewer stream round trips.
-          const body = page.records.map((r, ordinal) => `${prefix}${ordinal},${csv(stagingId(r))},${csv(stagingJson(r))}\n`).join('');
-          const stream = client.query(copyFrom('copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data) from stdin with (format csv)'));
-          await pipeline(Readable.from([body]), stream);
-        }
-        await client.query(
+        // Records and their page row commit together, so a page row that did not exist before means
+        // no records of this page exist either. Only a page re-written by a retried attempt needs the
+        // deletes, which, run for every page, were the costliest statement of a size-l sync (Postgres
+        // probed them through the (run_id, entity, sourced_id) index, a scan growing with every page).
+        const { rows } = await client.query<{ fresh: boolean }>(
           `insert into staging_pages (run_id, entity, page_offset, record_count, total_count) values ($1, $2, $3, $4, $5)
-           on conflict (run_id, entity, page_offset) do update set record_count = excluded.record_count, total_count = excluded.total_count`,
+           on conflict (run_id, entity, page_offset) do update set record_count = excluded.record_count, total_count = excluded.total_count
+           returning (xmax = 0) as fresh`,
           [runId, page.collection, page.offset, page.records.length, page.totalCount],
+        );
+        if (!rows[0]?.fresh) {
+          for (const table of ['staging_records', 'staging_unchanged']) {
+            await client.query(`delete from ${table} where run_id = $1 and entity = $2 and page_offset = $3`, [runId, page.collection, page.offset]);
+          }
+        }
+        const prefix = `${csv(runId)},${csv(page.collection)},${page.offset},`;
+        await copyRows(
+          client,
+          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash) from stdin with (format csv)',
+          changed.map((r) => `${prefix}${r.ordinal},${csv(r.sourcedId)},${csv(r.json)},${r.hash}\n`).join(''),
+        );
+        await copyRows(
+          client,
+          'copy staging_unchanged (run_id, entity, page_offset, ordinal, sourced_id, content_hash) from stdin with (format csv)',
+          unchanged.map((r) => `${prefix}${r.ordinal},${csv(r.sourcedId)},${r.hash}\n`).join(''),
         );
         await client.query('commit');
         ok = true;
@@ -122,18 +164,24 @@ export async function markCollectionComplete(db: Kysely<Database>, runId: string
               and page_offset = (select max(page_offset) from staging_pages where run_id = ${runId} and entity = ${collection})`.execute(db);
 }
 
+/** Records staged per collection, unchanged ones included. */
 export async function stagedCounts(db: Kysely<Database>, runId: string): Promise<Record<string, number>> {
-  const rows = await db
-    .selectFrom('staging_records')
-    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('run_id', '=', runId)
-    .groupBy('entity')
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.entity, Number(r.n)]));
+  const out: Record<string, number> = {};
+  for (const table of ['staging_records', 'staging_unchanged'] as const) {
+    const rows = await db
+      .selectFrom(table)
+      .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('run_id', '=', runId)
+      .groupBy('entity')
+      .execute();
+    for (const r of rows) out[r.entity] = (out[r.entity] ?? 0) + Number(r.n);
+  }
+  return out;
 }
 
 export async function dropStaging(db: Kysely<Database>, runId: string): Promise<void> {
   await db.deleteFrom('staging_records').where('run_id', '=', runId).execute();
+  await db.deleteFrom('staging_unchanged').where('run_id', '=', runId).execute();
   await db.deleteFrom('staging_pages').where('run_id', '=', runId).execute();
 }
 

@@ -3,6 +3,7 @@
 // feed would otherwise fail the page's write on every retry, every night, for the whole district.
 // Instead the record is staged with those strings replaced by U+FFFD and marked, and the rule
 // registry quarantines it (roster/rules.ts: `<entity>.record.unstorable`, `<entity>.sourcedId.length`).
+import { hash } from 'node:crypto';
 
 /** Longer sourcedIds are not staged under their id (the record is quarantined by the length rule). */
 export const MAX_SOURCED_ID_LENGTH = 255;
@@ -43,4 +44,10 @@ export function stagingJson(record: unknown): string {
   if (paths.length === 0) return json;
   const marked = data && typeof data === 'object' && !Array.isArray(data) ? { ...data, [UNSTORABLE_KEY]: paths } : { [UNSTORABLE_KEY]: paths, value: data };
   return JSON.stringify(marked);
+}
+
+/** A staged record's content hash: md5 of its staged JSON, compared with the live row's to skip unchanged rows. */
+export function contentHash(json: string): string {
+  // One-shot crypto.hash: for 400,000 small records, createHash().update().digest() cost seconds of objects.
+  return hash('md5', json, 'hex');
 }

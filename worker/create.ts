@@ -14,6 +14,7 @@ import type { Mailer } from '../mail/mailer.js';
 import { createOneRosterClient } from '../oneroster/client.js';
 import { oneRosterConnection } from '../roster/districts.js';
 import { syncActivityInterceptors } from './interceptors.js';
+import { WORKER_MAX_ACTIVITIES } from './memory.js';
 import type { SyncMetrics } from './metrics.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -60,7 +61,7 @@ export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
       activity: [syncActivityInterceptors({ db: parts.db, metrics: parts.metrics, log: parts.log })],
       workflowModules: workflowInterceptorModules,
     },
-    maxConcurrentActivityTaskExecutions: parts.maxConcurrentActivityTaskExecutions ?? 20,
+    maxConcurrentActivityTaskExecutions: parts.maxConcurrentActivityTaskExecutions ?? WORKER_MAX_ACTIVITIES,
     shutdownGraceTime: graceMs,
     // Abandoned activities return at once (see interceptors.ts); this only guards against a stuck drain.
     shutdownForceTime: graceMs + 30_000,

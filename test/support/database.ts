@@ -19,7 +19,8 @@ function adminUrl(): string {
   return url;
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `migrated: false`: an empty database, for tests of the migrations themselves. */
+export async function createTestDatabase(opts: { migrated?: boolean } = {}): Promise<TestDatabase> {
   const name = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl() });
   await admin.connect();
@@ -28,7 +29,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const url = new URL(adminUrl());
   url.pathname = `/${name}`;
   const { db, pool } = createDb(url.toString());
-  await migrateToLatest(db);
+  if (opts.migrated !== false) await migrateToLatest(db);
   return {
     url: url.toString(),
     db,

@@ -1,0 +1,120 @@
+// The staging writers and the fetch loop's page prefetch, on a real Postgres: a page written again
+// (a retried attempt) replaces its records, each record carries the hash of its staged JSON, and the
+// prefetch overlaps the next download with the current write without leaking a failure.
+import { createHash } from 'node:crypto';
+import { prefetching } from '../../roster/fetch.js';
+import { copyWriter, insertWriter, type StagingWriter } from '../../roster/staging.js';
+import type { Page } from '../../oneroster/types.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+
+let t: TestDatabase;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+
+afterAll(async () => {
+  await t?.destroy();
+});
+
+function page(offset: number, names: string[]): Page {
+  return {
+    collection: 'courses',
+    offset,
+    limit: 3,
+    totalCount: null,
+    records: names.map((n, i) => ({ sourcedId: `c-${offset + i}`, title: n, status: 'active' })),
+  } as unknown as Page;
+}
+
+async function staged(runId: string) {
+  return t.db.selectFrom('staging_records').select(['page_offset', 'ordinal', 'sourced_id', 'data', 'content_hash']).where('run_id', '=', runId).orderBy('page_offset').orderBy('ordinal').execute();
+}
+
+describe.each([
+  ['copy', () => copyWriter(t.pool)],
+  ['insert', () => insertWriter(t.db)],
+] as Array<[string, () => StagingWriter]>)('%s writer', (name, make) => {
+  test('a page written again replaces its records; other pages stay; hashes are md5 of the staged JSON', async () => {
+    const runId = `run-${name}`;
+    const w = make();
+    await w.writePage(runId, page(0, ['Algebra', 'Biology', 'Chemistry']));
+    await w.writePage(runId, page(3, ['Drama']));
+    // A retried attempt re-fetches page 0, now shorter and different.
+    const again = page(0, ['Art', 'Botany']);
+    await w.writePage(runId, again);
+    const rows = await staged(runId);
+    expect(rows.map((r) => [r.page_offset, r.ordinal, r.sourced_id])).toEqual([
+      [0, 0, 'c-0'],
+      [0, 1, 'c-1'],
+      [3, 0, 'c-3'],
+    ]);
+    expect((rows[1]!.data as { title: string }).title).toBe('Botany');
+    // The hash is of the JSON as received (Postgres' jsonb reorders keys), so it is stable night to night.
+    const md5 = (v: unknown) => createHash('md5').update(JSON.stringify(v)).digest('hex');
+    expect(rows.slice(0, 2).map((r) => r.content_hash)).toEqual(again.records.map(md5));
+    expect(rows[2]!.content_hash).toBe(md5(page(3, ['Drama']).records[0]));
+    const pages = await t.db.selectFrom('staging_pages').select(['page_offset', 'record_count']).where('run_id', '=', runId).orderBy('page_offset').execute();
+    expect(pages).toEqual([
+      { page_offset: 0, record_count: 2 },
+      { page_offset: 3, record_count: 1 },
+    ]);
+  });
+
+  test('records identical to their live row are staged by id and hash only, and a re-written page replaces those too', async () => {
+    const runId = `run-${name}-unchanged`;
+    const w = make();
+    const first = page(0, ['Algebra', 'Biology', 'Chemistry']);
+    const md5 = (v: unknown) => createHash('md5').update(JSON.stringify(v)).digest('hex');
+    // c-0 is live with the same content, c-1 is live with other content, c-2 is new.
+    await w.writePage(runId, first, new Map([['c-0', md5(first.records[0])], ['c-1', 'another hash']]));
+    expect((await staged(runId)).map((r) => r.sourced_id)).toEqual(['c-1', 'c-2']);
+    const unchanged = () => t.db.selectFrom('staging_unchanged').select(['ordinal', 'sourced_id', 'content_hash']).where('run_id', '=', runId).execute();
+    expect(await unchanged()).toEqual([{ ordinal: 0, sourced_id: 'c-0', content_hash: md5(first.records[0]) }]);
+    // The retried attempt finds nothing live (e.g. no shortcut): every record staged fully, none left apart.
+    await w.writePage(runId, first);
+    expect((await staged(runId)).map((r) => r.sourced_id)).toEqual(['c-0', 'c-1', 'c-2']);
+    expect(await unchanged()).toEqual([]);
+  });
+});
+
+test('prefetching asks for the next page before the current one is consumed', async () => {
+  const events: string[] = [];
+  async function* source() {
+    for (let i = 0; i < 3; i++) {
+      events.push(`fetch ${i}`);
+      await new Promise((r) => setTimeout(r, 5));
+      yield i;
+    }
+  }
+  for await (const p of prefetching(source())) {
+    events.push(`write ${p} start`);
+    await new Promise((r) => setTimeout(r, 20));
+    events.push(`write ${p} end`);
+  }
+  // Page 1's fetch starts while page 0 is being written.
+  expect(events.indexOf('fetch 1')).toBeLessThan(events.indexOf('write 0 end'));
+  expect(events.filter((e) => e.startsWith('write') && e.endsWith('end'))).toEqual(['write 0 end', 'write 1 end', 'write 2 end']);
+});
+
+test('a failed write stops prefetching without an unhandled rejection from the page in flight', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown) => unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    async function* source() {
+      yield 0;
+      await new Promise((r) => setTimeout(r, 10));
+      throw new Error('the next page failed too');
+    }
+    await expect(
+      (async () => {
+        for await (const p of prefetching(source())) throw new Error(`write of page ${p} failed`);
+      })(),
+    ).rejects.toThrow('write of page 0 failed');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(unhandled).toEqual([]);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
