@@ -230,7 +230,7 @@ function demoNextStep(publicUrl: string, phase: string | undefined, initialLoad:
     case 'needs_changes':
       return `changes were requested: review again in the console (${page})`;
     case 'awaiting_year_start':
-      if (initialLoad === 'failed' || initialLoad === 'held') return `approved, but the roster's initial load ${initialLoad}: decide it or sync now in the console (${page})`;
+      if (initialLoad && initialLoad !== 'running' && initialLoad !== 'succeeded') return `approved, but the roster's initial load ${initialLoad}: ${initialLoad === 'held' ? 'approve or discard it' : 'sync now'} in the console (${page})`;
       return `approved${initialLoad === 'running' ? ', its roster being applied' : ' and its roster applied'}; mark a leader in the console (${page}), who signs in with ClassLink and starts the year`;
     default:
       return `${phase ?? 'unknown'}`;
