@@ -3,7 +3,6 @@
 // Then the district's leaders: assign an administrator, be refused a teacher, remove.
 import type { Browser } from 'playwright-core';
 import { createSupportAccount } from '../../api/accounts.js';
-import { initialLoadFinished } from '../support/onboard.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 import { eventually, launch, newPage, scenario, screenshots, see } from './browser.js';
 
@@ -35,10 +34,11 @@ beforeAll(async () => {
   const review = await sys.api('POST', '/api/districts/springfield/review', {});
   expect((await runFinished(review.json.runId)).status).toBe('succeeded');
   await idle();
-  // Approval applies the roster (the initial load): the live roster the guard below compares with.
   expect((await sys.api('POST', '/api/districts/springfield/approve', {})).status).toBe(200);
-  expect((await initialLoadFinished(sys, 'springfield', 90_000)).status).toBe('succeeded');
+  await waitFor('the initial load approval started', async () => (await sys.api('GET', '/api/districts/springfield')).json.initialLoad?.status === 'succeeded', 90_000);
   expect((await sys.api('POST', '/api/districts/springfield/academic-year', { schoolYear: String(g.schoolYear), startDate: `${g.schoolYear - 1}-08-15`, endDate: `${g.schoolYear}-06-05` })).status).toBe(200);
+  const first = await sys.api('POST', '/api/districts/springfield/sync-now', {});
+  expect((await runFinished(first.json.runId)).status).toBe('succeeded');
   await idle();
 });
 
