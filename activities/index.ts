@@ -1,12 +1,14 @@
 // Thin activity functions built from injected dependencies; each delegates to roster/ or oneroster/.
 // Inputs and outputs are ids and counts only: roster data never enters a workflow payload.
 import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Database, District, RunKind } from '../db/schema.js';
 import { deltaFilter } from '../oneroster/delta.js';
 import { OneRosterError } from '../oneroster/errors.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
+import { currentAcademicYear } from '../roster/academic-years.js';
 import { applyStaging, type ApplyOptions } from '../roster/apply.js';
 import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
@@ -19,6 +21,7 @@ import {
   issueCounts,
   issueCountsByRule,
   mergeRunJson,
+  RunConflictError,
   requireRun,
   resumeHeldRun,
   runSummary,
@@ -43,6 +46,7 @@ import {
 import { applySkipRules, resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import type { RunSummary } from '../workflows/messages.js';
+import { releaseAbandonedRun } from './abandoned-runs.js';
 
 export interface ActivityDeps {
   db: Kysely<Database>;
@@ -54,6 +58,8 @@ export interface ActivityDeps {
   oneroster: (district: District) => OneRosterClient;
   clock?: () => Date;
   log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  /** Lets beginRun see that a blocking run's workflow has ended (terminated, timed out); without it such a run blocks until closed by hand. */
+  temporal?: Client;
 }
 
 interface RunRef {
@@ -122,7 +128,7 @@ export function createActivities(deps: ActivityDeps) {
       const decision = input.dryRun ? { mode: 'full' as const, deltaSince: null, why: 'a review reads the whole roster' } : await chooseMode(db, input.districtId, input.kind, clock(), settings);
       // Throws RunConflictError while another run of the district is running or held: the workflow
       // retries with backoff, so this run waits for it instead of failing.
-      await createRun(db, {
+      const run = {
         id: input.runId,
         districtId: input.districtId,
         kind: input.kind,
@@ -131,6 +137,11 @@ export function createActivities(deps: ActivityDeps) {
         deltaSince: decision.deltaSince,
         workflowId: input.workflowId,
         temporalRunId: input.temporalRunId,
+      };
+      await createRun(db, run).catch(async (err: unknown) => {
+        // Unless the blocking run's workflow has ended without closing it: then it never will.
+        if (!(err instanceof RunConflictError) || !deps.temporal || !(await releaseAbandonedRun(db, deps.temporal, input.districtId, deps.log))) throw err;
+        await createRun(db, run);
       });
       await mergeRunJson(db, input.runId, 'summary', { mode: { mode: decision.mode, why: decision.why }, ...(ignored.length ? { settingsIgnored: ignored } : {}) });
       return { runId: input.runId };
@@ -168,8 +179,11 @@ export function createActivities(deps: ActivityDeps) {
       }
     },
 
-    async validateRun({ districtId, runId, academicYear }: RunRef & { academicYear?: AcademicYearDates }): Promise<{ held: boolean; errors: number; warnings?: number; reason?: string }> {
+    async validateRun({ districtId, runId, academicYear: given }: RunRef & { academicYear?: AcademicYearDates }): Promise<{ held: boolean; errors: number; warnings?: number; reason?: string }> {
       const district = await requireDistrict(db, districtId);
+      // The year in force now (the nightly child's input would be stale after a rollover).
+      const academicYear = given ?? (await currentAcademicYear(db, districtId)) ?? undefined;
+      await mergeRunJson(db, runId, 'summary', { academicYear: academicYear ?? null });
       const run = await requireRun(db, runId);
       const { settings } = syncSettings(district);
       const started = clock().getTime();

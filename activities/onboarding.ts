@@ -1,13 +1,15 @@
 // Activities of the DistrictOnboarding workflow: its audit trail, the feed's terms the academic year
-// is checked against, whether a run is going on, and stopping the nightly cron child.
+// is checked against, the year in force, whether a run is going on, and stopping the nightly cron child.
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Database, District } from '../db/schema.js';
 import type { OneRosterClient } from '../oneroster/types.js';
+import { recordAcademicYear } from '../roster/academic-years.js';
 import { requireDistrict } from '../roster/districts.js';
 import { mergeRunJson, requireRun } from '../roster/runs.js';
-import type { AuditEntry, RunKind, TermInfo } from '../workflows/messages.js';
+import type { AcademicYear, AuditEntry, RunKind, TermInfo } from '../workflows/messages.js';
+import { releaseAbandonedRun } from './abandoned-runs.js';
 
 export interface OnboardingActivityDeps {
   db: Kysely<Database>;
@@ -99,8 +101,15 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps) {
       return readFeedTerms(input.districtId);
     },
 
+    /** Records the year a leader started, which every sync run's term guard reads (roster/academic-years.ts). */
+    async recordAcademicYear(input: { districtId: string; year: AcademicYear }): Promise<void> {
+      await recordAcademicYear(db, input.districtId, input.year);
+    },
+
     /** The district's run in progress, if any (nightly runs are invisible to the parent until they finish). */
     async runningRun(input: { districtId: string }): Promise<{ runId: string; kind: RunKind; startedAt: string } | null> {
+      // A run whose workflow was terminated would refuse sync-now forever: fail it first.
+      await releaseAbandonedRun(db, temporal, input.districtId);
       const row = await db
         .selectFrom('sync_runs')
         .select(['id', 'kind', 'started_at'])

@@ -31,7 +31,7 @@ export interface DistrictsTable {
   updated_at: GeneratedTimestamp;
 }
 
-export type RunKind = 'review' | 'nightly' | 'manual';
+export type RunKind = 'review' | 'nightly' | 'manual' | 'initial';
 export type RunStatus = 'running' | 'succeeded' | 'held' | 'failed' | 'discarded';
 
 export interface SyncRunsTable {
@@ -218,6 +218,16 @@ export interface NotificationsSentTable {
   sent_at: GeneratedTimestamp;
 }
 
+/** The academic year a district's leader started last (one row per district). */
+export interface DistrictAcademicYearsTable {
+  district_id: string;
+  school_year: string;
+  /** `date` columns: read them with to_char (see roster/academic-years.ts), not as JS Dates. */
+  start_date: ColumnType<unknown, string, string>;
+  end_date: ColumnType<unknown, string, string>;
+  recorded_at: GeneratedTimestamp;
+}
+
 export interface Database {
   districts: DistrictsTable;
   sync_runs: SyncRunsTable;
@@ -240,6 +250,7 @@ export interface Database {
   login_invites: LoginInvitesTable;
   notification_subscriptions: NotificationSubscriptionsTable;
   notifications_sent: NotificationsSentTable;
+  district_academic_years: DistrictAcademicYearsTable;
 }
 
 export type LiveTable = 'orgs' | 'academic_sessions' | 'courses' | 'classes' | 'users' | 'enrollments';

@@ -18,6 +18,7 @@ const DAY_MS = 86_400_000;
 export async function chooseMode(db: Kysely<Database>, districtId: string, kind: RunKind, now: Date, settings: SyncSettings): Promise<ModeDecision> {
   if (kind === 'review') return { mode: 'full', deltaSince: null, why: 'a review reads the whole roster' };
   if (kind === 'manual') return { mode: 'full', deltaSince: null, why: 'a manual sync reads the whole roster' };
+  if (kind === 'initial') return { mode: 'full', deltaSince: null, why: 'the first sync after approval reads the whole roster' };
   const previous = await db
     .selectFrom('sync_runs')
     .select(['id', 'status', 'mode', 'started_at'])

@@ -53,6 +53,22 @@ export async function createRun(db: Db, run: NewRun): Promise<SyncRun> {
   }
 }
 
+/** The district's run that blocks others (running, or held for support), if any. */
+export async function activeRunOf(db: Db, districtId: string): Promise<SyncRun | undefined> {
+  return db.selectFrom('sync_runs').selectAll().where('district_id', '=', districtId).where('status', 'in', ['running', 'held']).executeTakeFirst();
+}
+
+/** Fails a run nobody will close (its workflow is gone); false when it closed meanwhile. */
+export async function failAbandonedRun(db: Db, id: string, reason: string): Promise<boolean> {
+  const res = await db
+    .updateTable('sync_runs')
+    .set({ status: 'failed', reason, finished_at: new Date(), progress: sql`progress || '{"phase":"failed"}'::jsonb` })
+    .where('id', '=', id)
+    .where('status', 'in', ['running', 'held'])
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) > 0;
+}
+
 export async function getRun(db: Db, id: string): Promise<SyncRun | undefined> {
   return db.selectFrom('sync_runs').selectAll().where('id', '=', id).executeTakeFirst();
 }

@@ -179,11 +179,20 @@ async function main(): Promise<void> {
       }),
     });
     if (res.status !== 201) throw new Error(`registering the demo district failed (${res.status}): ${await res.text()}`);
-    // Logins must carry the tenant's id, as a real ClassLink tenant's do.
-    await fetch(`${api}/api/districts/${DEMO_DISTRICT}/sso`, { method: 'PUT', headers, body: JSON.stringify({ tenantId: sandbox.generator.tenantId }) });
     say(`registered the demo district "${DEMO_DISTRICT}"`);
   }
-  const state = (await (await fetch(`${api}/api/districts/${DEMO_DISTRICT}`, { headers })).json()) as { phase?: string };
+  // Logins must carry the tenant's id, as a real ClassLink tenant's do; a demo district from an older
+  // .data/ may lack it. (The route takes the whole SSO setting; the stored secret is kept.)
+  const ssoSetting = (await (await fetch(`${api}/api/districts/${DEMO_DISTRICT}/sso`, { headers })).json()) as { tenantId?: string | null };
+  if (!ssoSetting.tenantId) {
+    const sso = await fetch(`${api}/api/districts/${DEMO_DISTRICT}/sso`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ issuer: sandbox.oidcIssuer, clientId: 'gradient-demo', clientSecret: 'gradient-demo-secret', tenantId: sandbox.generator.tenantId }),
+    });
+    if (sso.status !== 200) say(`could not set the demo district's ClassLink tenant id (${sso.status}): ${await sso.text()}`);
+  }
+  const state = (await (await fetch(`${api}/api/districts/${DEMO_DISTRICT}`, { headers })).json()) as { phase?: string; initialLoad?: { status: string } | null };
   if (state.phase === 'registered') {
     const review = await fetch(`${api}/api/districts/${DEMO_DISTRICT}/review`, { method: 'POST', headers, body: '{}' });
     const body = (await review.json()) as { runId?: string; message?: string };
@@ -203,11 +212,29 @@ async function main(): Promise<void> {
       `  Support token   ${config.supportApiToken}${config.supportApiTokenGenerated ? '   (generated for this run; set SUPPORT_API_TOKEN to keep one)' : ''}`,
       `  Logs            ${logFile}`,
       '',
+      `  Demo district   ${DEMO_DISTRICT}: ${demoNextStep(publicUrl, state.phase, state.initialLoad?.status)}`,
       `  e.g. curl -H "Authorization: Bearer ${config.supportApiToken}" ${publicUrl}/api/districts/${DEMO_DISTRICT}`,
       '  Ctrl-C stops everything.',
       '',
     ].join('\n'),
   );
+}
+
+/** What happens next in the demo district's onboarding, in one line. */
+function demoNextStep(publicUrl: string, phase: string | undefined, initialLoad: string | undefined): string {
+  const page = `${publicUrl}/admin/districts/${DEMO_DISTRICT}`;
+  switch (phase) {
+    case 'registered':
+    case 'in_review':
+      return `under review; when the report is in, click Data approved in the console (${page}): that applies the roster at once; then mark a leader (an administrator), who signs in with ClassLink and starts the year`;
+    case 'needs_changes':
+      return `changes were requested: review again in the console (${page})`;
+    case 'awaiting_year_start':
+      if (initialLoad && initialLoad !== 'running' && initialLoad !== 'succeeded') return `approved, but the roster's initial load ${initialLoad}: ${initialLoad === 'held' ? 'approve or discard it' : 'sync now'} in the console (${page})`;
+      return `approved${initialLoad === 'running' ? ', its roster being applied' : ' and its roster applied'}; mark a leader in the console (${page}), who signs in with ClassLink and starts the year`;
+    default:
+      return `${phase ?? 'unknown'}`;
+  }
 }
 
 main().catch(async (err: unknown) => {

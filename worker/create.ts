@@ -44,10 +44,12 @@ export interface WorkerParts {
 export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
   const oneroster = (district: Parameters<typeof oneRosterConnection>[0]) =>
     createOneRosterClient({ ...oneRosterConnection(district, parts.secrets), districtId: district.id });
+  // Stopping the nightly cron child needs terminate, and beginRun asks whether a blocking run's
+  // workflow has ended: a client on the worker's connection.
+  const temporal = new Client({ connection: parts.connection, namespace: parts.namespace });
   const activities = {
-    ...createActivities({ db: parts.db, pool: parts.pool, oneroster }),
-    // Stopping the nightly cron child needs terminate, hence a client on the worker's connection.
-    ...createOnboardingActivities({ db: parts.db, temporal: new Client({ connection: parts.connection, namespace: parts.namespace }), oneroster }),
+    ...createActivities({ db: parts.db, pool: parts.pool, oneroster, temporal, log: parts.log }),
+    ...createOnboardingActivities({ db: parts.db, temporal, oneroster }),
     ...createNotifyActivities({ db: parts.db, mailer: parts.mailer ?? null, settings: parts.notify ?? { supportEmail: null, publicUrl: 'http://localhost:3000', temporalUiUrl: 'http://localhost:8233', namespace: parts.namespace }, log: parts.log }),
   };
   const graceMs = parts.shutdownGraceMs ?? 30_000;

@@ -24,7 +24,7 @@ export function nightlyWorkflowId(districtId: string): string {
   return `${onboardingWorkflowId(districtId)}/nightly`;
 }
 
-export function oneOffRunWorkflowId(districtId: string, kind: 'review' | 'manual', runId: string): string {
+export function oneOffRunWorkflowId(districtId: string, kind: Exclude<RunKind, 'nightly'>, runId: string): string {
   return `${onboardingWorkflowId(districtId)}/${kind}/${runId}`;
 }
 
@@ -35,7 +35,8 @@ export const DEFAULT_TIMEZONE = 'America/Chicago';
 
 export type Phase = 'registered' | 'in_review' | 'needs_changes' | 'awaiting_year_start' | 'syncing' | 'paused';
 
-export type RunKind = 'review' | 'nightly' | 'manual';
+/** `initial`: the applying run started when support approves the data (see OnboardingState.initialLoad). */
+export type RunKind = 'review' | 'nightly' | 'manual' | 'initial';
 export type RunStatus = 'running' | 'succeeded' | 'held' | 'failed' | 'discarded';
 
 /** An academicSession of the feed as the onboarding workflow needs it: ids, type and dates only. */
@@ -116,6 +117,11 @@ export interface OnboardingState {
   nightly: { workflowId: string; cronSchedule: string; running: boolean; startedAt: string | null };
   activeRun: { runId: string; kind: RunKind; workflowId: string } | null;
   lastRun: RunSummary | null;
+  /**
+   * The applying run started when support approved the data, so the approved people exist (and a
+   * leader can sign in) before the year starts. Absent in states carried from before it existed.
+   */
+  initialLoad?: InitialLoad | null;
   /** The newest entries (older ones stay in audit_events). */
   audit: AuditEntry[];
   /** Entries numbered so far, and how many of them audit_events holds. */
@@ -123,6 +129,16 @@ export interface OnboardingState {
   auditRecordedSeq: number;
   /** How many times the workflow continued as new (long-life bookkeeping, shown for operators). */
   generation: number;
+}
+
+export interface InitialLoad {
+  runId: string;
+  workflowId: string;
+  /** `held` waits for support's decision on the run; `failed`: support can run sync-now. */
+  status: RunStatus;
+  startedAt: string;
+  finishedAt?: string;
+  reason?: string;
 }
 
 export interface Actor {

@@ -34,6 +34,7 @@ export function initialState(districtId: string, districtName: string, timezone:
     nightly: { workflowId: nightlyWorkflowId, cronSchedule, running: false, startedAt: null },
     activeRun: null,
     lastRun: null,
+    initialLoad: null,
     audit: [],
     auditSeq: 0,
     auditRecordedSeq: 0,
@@ -120,7 +121,7 @@ export class OnboardingMachine {
 
   private activeRunReason(): string | null {
     const run = this.state.activeRun;
-    return run ? `a ${run.kind} run (${run.runId}) is still in progress: wait for it to finish` : null;
+    return run ? `${run.kind === 'initial' ? 'an' : 'a'} ${run.kind} run (${run.runId}) is still in progress: wait for it to finish` : null;
   }
 
   checkStartReview(): string | null {
@@ -201,14 +202,16 @@ export class OnboardingMachine {
     this.record(now, args, action, { schoolYear: args.schoolYear, startDate: args.startDate, endDate: args.endDate, ...(previous ? { previousSchoolYear: previous.schoolYear } : {}) });
   }
 
+  /** Allowed from approval on: before the year starts it is how support retries a failed initial load. */
   checkSyncNow(): string | null {
     const { phase } = this.state;
-    if (phase !== 'syncing' && phase !== 'paused') return `syncing starts once the academic year is started (phase is ${phase})`;
+    if (phase !== 'awaiting_year_start' && phase !== 'syncing' && phase !== 'paused') return `syncing starts once support has approved the data (phase is ${phase})`;
     return this.activeRunReason();
   }
 
   startOneOffRun(now: string, args: Actor & { runId: string }, kind: RunKind, workflowId: string): void {
     this.state.activeRun = { runId: args.runId, kind, workflowId };
+    if (kind === 'initial') this.state.initialLoad = { runId: args.runId, workflowId, status: 'running', startedAt: now };
     this.record(now, args, `${kind} sync started`, { runId: args.runId });
   }
 
@@ -260,8 +263,19 @@ export class OnboardingMachine {
     return this.state.phase === 'syncing';
   }
 
+  /** A run's outcome; `held` is not an end: the run waits for support and still counts as active. */
   runFinished(summary: RunSummary): void {
-    if (this.state.activeRun?.runId === summary.runId) this.state.activeRun = null;
+    if (this.state.activeRun?.runId === summary.runId && summary.status !== 'held') this.state.activeRun = null;
+    const initial = this.state.initialLoad;
+    if (initial?.runId === summary.runId) {
+      const { reason: _previous, finishedAt: _finished, ...rest } = initial;
+      this.state.initialLoad = {
+        ...rest,
+        status: summary.status,
+        ...(summary.status !== 'held' ? { finishedAt: summary.finishedAt } : {}),
+        ...(summary.reason ? { reason: summary.reason } : {}),
+      };
+    }
     if (summary.kind === 'review') {
       const review = this.state.review;
       // A late duplicate (signal and child result both report) must not drop the terms already attached.

@@ -8,11 +8,13 @@ import {
   log,
   makeContinueAsNewFunc,
   ParentClosePolicy,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   startChild,
   upsertSearchAttributes,
+  uuid4,
   workflowInfo,
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
@@ -88,6 +90,7 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
     input.state ?? initialState(districtId, input.districtName, timezone, nightlyWorkflowId(districtId), input.cronSchedule ?? nightlyCron(districtId, timezone)),
   );
   const state = machine.state;
+  state.initialLoad ??= null; // a state carried from before initial loads existed
   if (!input.state) machine.registered(now(), input.registeredBy ?? 'unknown');
   // Audit keys are per workflow chain, so a district registered again never collides with its past.
   const chainId = workflowInfo().firstExecutionRunId;
@@ -106,7 +109,7 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
   const nightlyInStep = () => state.nightly.running === machine.nightlyWanted;
   const childOptions = { memo: { districtName: state.districtName }, typedSearchAttributes: [{ key: DISTRICT_ID, value: districtId }] };
 
-  // ---- one-off runs (review, sync now) --------------------------------------------------------
+  // ---- one-off runs (review, the initial load, sync now) ----------------------------------------
 
   const finishOneOff = async (kind: RunKind, runId: string, outcome: Promise<RunSummary>) => {
     let summary: RunSummary;
@@ -126,21 +129,44 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
     machine.runFinished(summary);
   };
 
-  const startOneOff = async (kind: Exclude<RunKind, 'nightly'>, args: StartRunArgs) => {
+  /** Starts the child of a run already in the state; on failure the run is recorded failed and the error rethrown. */
+  const launchOneOff = async (kind: Exclude<RunKind, 'nightly'>, runId: string, workflowId: string) => {
+    const child = await startChild(syncRun, { workflowId, args: [{ districtId, kind, runId, dryRun: kind === 'review' }], ...childOptions }).catch((err: unknown) => {
+      machine.runFinished({ runId, kind, status: 'failed', blockingErrors: 0, warnings: 0, recordsFetched: 0, reason: failureMessage(err), finishedAt: now() });
+      throw err;
+    });
+    // Not awaited: the run reports back here; continue-as-new waits until activeRun is cleared.
+    void finishOneOff(kind, runId, child.result());
+  };
+
+  const startOneOff = async (kind: 'review' | 'manual', args: StartRunArgs) => {
     const workflowId = oneOffRunWorkflowId(districtId, kind, args.runId);
     // State first, so a second message arriving while the child starts is refused.
     if (kind === 'review') machine.startReview(now(), args, workflowId);
     else machine.startOneOffRun(now(), args, kind, workflowId);
     publishPhase();
-    const child = await startChild(syncRun, { workflowId, args: [{ districtId, kind, runId: args.runId, dryRun: kind === 'review' }], ...childOptions }).catch(
-      (err: unknown) => {
-        machine.runFinished({ runId: args.runId, kind, status: 'failed', blockingErrors: 0, warnings: 0, recordsFetched: 0, reason: failureMessage(err), finishedAt: now() });
-        throw ApplicationFailure.create({ type: 'Refused', message: `the ${kind} run could not start (${failureMessage(err)}): try again`, nonRetryable: true });
-      },
-    );
-    // Not awaited: the run reports back here; continue-as-new waits until activeRun is cleared.
-    void finishOneOff(kind, args.runId, child.result());
+    await launchOneOff(kind, args.runId, workflowId).catch((err: unknown) => {
+      throw ApplicationFailure.create({ type: 'Refused', message: `the ${kind} run could not start (${failureMessage(err)}): try again`, nonRetryable: true });
+    });
     return { runId: args.runId };
+  };
+
+  /**
+   * Approval applies the approved roster at once (an 'initial' run, not a dry run): SSO maps a
+   * login to a live user row, so without it the district's leaders could not sign in to start the
+   * year. The approval answers without waiting; the state's initialLoad shows how the run goes, and
+   * if it fails support runs sync-now (allowed from approval on); a held one is decided as any.
+   */
+  const approve = (actor: Actor) => {
+    machine.approve(now(), actor);
+    // Workflows approved before this existed replay without the run.
+    if (patched('initial-load-on-approval')) {
+      const runId = uuid4();
+      const workflowId = oneOffRunWorkflowId(districtId, 'initial', runId);
+      machine.startOneOffRun(now(), { actor: actor.actor, runId }, 'initial', workflowId);
+      void launchOneOff('initial', runId, workflowId).catch((err: unknown) => log.warn('the initial load could not start', { districtId, runId, error: failureMessage(err) }));
+    }
+    return state;
   };
 
   const syncNow = async (args: StartRunArgs) => {
@@ -149,6 +175,26 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
     if (running) refuse(`the ${running.kind} run ${running.runId} has been running since ${running.startedAt}: wait for it to finish, then sync again`);
     refuse(machine.checkSyncNow()); // the state may have moved while we looked
     return startOneOff('manual', args);
+  };
+
+  // ---- the year in force, for every sync run to read ---------------------------------------------
+
+  // The nightly child is kept across a rollover, so its input cannot carry the year: each run reads
+  // it from Postgres, written here before the child starts (or whenever the year changes).
+  const yearKey = () => (state.academicYear ? JSON.stringify(state.academicYear) : null);
+  let yearRecorded: string | null = null;
+  /** A history from before this existed replays without the activity; once live, the loop's next pass records the year. */
+  let yearOwed = false;
+  const recordYear = async () => {
+    const key = yearKey();
+    if (key === yearRecorded && !yearOwed) return;
+    if (state.academicYear && patched('record-academic-year')) {
+      await bookkeeping.recordAcademicYear({ districtId, year: state.academicYear });
+      yearOwed = false;
+    } else {
+      yearOwed = state.academicYear !== null;
+    }
+    yearRecorded = key;
   };
 
   // ---- the academic year ------------------------------------------------------------------------
@@ -171,11 +217,15 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
     const terms = await feedTermsNow();
     refuse(machine.checkAcademicYear(args, Date.now()));
     refuse(checkYearCoversTerms(args, terms));
-    // Rollover while syncing: a run in progress finishes under the old year first.
-    if (state.activeRun) await condition(() => state.activeRun === null);
+    // Rollover: a run in progress finishes under the old year first. The first year has no old
+    // one, and the initial load (perhaps held for support) must not keep the leader waiting.
+    if (state.activeRun && state.academicYear) await condition(() => state.activeRun === null);
     refuse(machine.checkAcademicYear(args, Date.now()));
     machine.startAcademicYear(now(), args);
     await condition(nightlyInStep);
+    // Answer once the runs will read the new year too (on a rollover the child is already running).
+    // Histories from before this replay without the wait, or their commands would come in another order.
+    if (patched('record-academic-year')) await condition(() => yearKey() === yearRecorded);
     return state;
   };
 
@@ -190,7 +240,7 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
   setHandler(stateQuery, () => state);
   setHandler(startReviewUpdate, (args) => startOneOff('review', args), { validator: (_args: StartRunArgs) => refuse(machine.checkStartReview()) });
   setHandler(syncNowUpdate, syncNow, { validator: (_args: StartRunArgs) => refuse(machine.checkSyncNow()) });
-  setHandler(dataApprovedUpdate, (actor) => (machine.approve(now(), actor), state), { validator: (_actor: Actor) => refuse(machine.checkApprove()) });
+  setHandler(dataApprovedUpdate, approve, { validator: (_actor: Actor) => refuse(machine.checkApprove()) });
   setHandler(requestChangesUpdate, (actor) => (machine.requestChanges(now(), actor), state), { validator: (_actor: Actor) => refuse(machine.checkRequestChanges()) });
   setHandler(academicYearStartedUpdate, startYear, { validator: (args) => refuse(machine.checkAcademicYear(args, Date.now())) });
   setHandler(pauseUpdate, (actor) => (machine.pause(now(), actor), settled()), { validator: (_actor: Actor) => refuse(machine.checkPause()) });
@@ -247,7 +297,7 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
   const maxHistory = input.maxHistoryEvents ? Math.max(input.maxHistoryEvents, MIN_HISTORY_EVENTS) : null;
   const continueAsNewDue = () => workflowInfo().continueAsNewSuggested || (maxHistory !== null && workflowInfo().historyLength >= maxHistory);
   /** Nothing in flight that a new run could not pick up from the state alone. */
-  const quiescent = () => state.activeRun === null && nightlyInStep() && machine.unrecordedAudit().length === 0;
+  const quiescent = () => state.activeRun === null && nightlyInStep() && machine.unrecordedAudit().length === 0 && yearKey() === yearRecorded;
   const continueAsNew = makeContinueAsNewFunc<typeof districtOnboarding>({
     memo: { districtName: state.districtName },
     typedSearchAttributes: [{ key: DISTRICT_ID, value: districtId }],
@@ -258,6 +308,7 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
     state.phase !== publishedPhase ||
     !nightlyInStep() ||
     machine.unrecordedAudit().length > 0 ||
+    yearKey() !== yearRecorded ||
     machine.yearEndDue(Date.now()) ||
     state.yearEndsAt !== yearEndArmedFor ||
     (continueAsNewDue() && state.activeRun === null);
@@ -271,6 +322,7 @@ export async function districtOnboarding(input: OnboardingInput): Promise<void> 
 
     if (machine.yearEndDue(Date.now())) machine.endYear(now());
     publishPhase();
+    await recordYear();
     if (machine.nightlyWanted && !state.nightly.running) await startNightly();
     else if (!machine.nightlyWanted && state.nightly.running) await stopNightly(state.pausedReason ?? state.phase);
     await recordAudit();

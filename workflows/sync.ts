@@ -94,7 +94,9 @@ export async function runSyncPipeline(input: SyncWorkflowInput): Promise<RunSumm
     const verdict = await heavy.validateRun({ districtId, runId, ...(input.academicYear ? { academicYear: input.academicYear } : {}) });
     if (!dryRun && verdict.held) {
       state.held = true;
-      if (kind === 'nightly') {
+      // The parent awaits a one-off run's result, which a held run gives only once decided; the
+      // nightly run and the initial load (which the onboarding state shows) report the hold now.
+      if (kind === 'nightly' || kind === 'initial') {
         const recordsFetched = Object.values(fetched).reduce((a, b) => a + b, 0);
         await notifyParent(districtId, {
           runId, kind, status: 'held', blockingErrors: verdict.errors, warnings: verdict.warnings ?? 0, recordsFetched,

@@ -1,12 +1,12 @@
 // A district leader's Admin Mode in a real browser: signs in through the sandbox's ClassLink
 // (OIDC) login, starts the academic year (prefilled from the feed; errors next to the fields),
 // sees the nightly child running, checks terms, spot-checks a student, sends a login invite.
-import { createHash } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { startSmtpCatcher, type SmtpCatcher } from '../../mail/catcher.js';
 import { todayIn } from '../../roster/terms.js';
 import type { UserRecord } from '../../sandbox/types.js';
 import { nightlyWorkflowId } from '../../workflows/messages.js';
+import { initialLoadFinished } from '../support/onboard.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 import { eventually, launch, newPage, scenario, screenshots, see } from './browser.js';
 
@@ -45,21 +45,14 @@ beforeAll(async () => {
     sso: { issuer: sys.sandbox.oidcIssuer, clientId: SSO_CLIENT.client_id, clientSecret: SSO_CLIENT.client_secret },
   });
   expect(register.status).toBe(201);
-  // Support's part (tested in support-console.test.ts): review and approve.
+  // Support's part (tested in support-console.test.ts): review and approve. Approval applies the
+  // approved roster at once, so the leader is a live user to sign in as; support marks them.
   const review = await sys.api('POST', '/api/districts/demo/review', {});
   expect((await runFinished(review.json.runId)).status).toBe('succeeded');
   await waitFor('the review verdict', async () => (await sys.api('GET', '/api/districts/demo')).json.review?.status === 'succeeded');
   expect((await sys.api('POST', '/api/districts/demo/approve', { note: 'ok' })).status).toBe(200);
-
-  // ADAPTER (onboarding gap): a leader must be in the live roster to sign in, but nothing is applied
-  // before the year starts (a review is a dry run). Until onboarding applies the approved roster
-  // (or at least its administrators), the test writes the one administrator row a sync would write.
+  expect((await initialLoadFinished(sys, 'demo', 90_000)).status).toBe('succeeded');
   leader = [...g.records('users')].find((u) => u.role === 'administrator' && u.status === 'active' && u.enabledUser === 'true')!;
-  const data = JSON.stringify(leader);
-  await sys.database.db
-    .insertInto('users')
-    .values({ district_id: 'demo', sourced_id: leader.sourcedId, status: 'active', date_last_modified: leader.dateLastModified, data, content_hash: createHash('md5').update(data).digest('hex'), deleted_at: null })
-    .execute();
   expect((await sys.api('PUT', `/api/districts/demo/leaders/${leader.sourcedId}`, { title: 'roster_lead' })).status).toBe(200);
 });
 
@@ -134,11 +127,7 @@ test('a leader signs in with ClassLink, starts the year, sees the nightly sync, 
     const refused = await page.goto(`${base}/admin/districts/demo`);
     expect(refused!.status()).toBe(403);
 
-    // ADAPTER: the first sync after the year starts is tonight's (23:45); support runs one now so the
-    // roster is live for the checks below.
-    const sync = await sys.api('POST', '/api/districts/demo/sync-now', {});
-    expect((await runFinished(sync.json.runId)).status).toBe('succeeded');
-
+    // The roster the checks below read is the one applied at approval (the nightly run is tonight's).
     // Terms, the current one marked.
     await page.goto(`${base}/admin/districts/demo/terms`);
     const today = todayIn('America/Chicago');

@@ -141,6 +141,9 @@ test('support signs in, reviews demo, reads the report and clicks Data approved'
     const state = await sys.api('GET', '/api/districts/demo');
     expect(state.json.phase).toBe('awaiting_year_start');
     expect(state.json.approval.by).toBe(`support:${EMAIL}`);
+    // Approval started the initial load that applies the approved roster.
+    expect(state.json.initialLoad).toMatchObject({ status: expect.stringMatching(/^(running|succeeded)$/) });
+    await see.text(page.locator('#audit'), 'initial sync started');
 
     // The requirements page the report links to.
     await page.goto(`${base}/requirements#rule-users.role.skipped`);

@@ -41,6 +41,7 @@ beforeAll(async () => {
   expect((await runFinished(review.json.runId)).status).toBe('succeeded');
   await idle();
   expect((await sys.api('POST', '/api/districts/springfield/approve', {})).status).toBe(200);
+  await waitFor('the initial load approval started', async () => (await sys.api('GET', '/api/districts/springfield')).json.initialLoad?.status === 'succeeded', 90_000);
   expect((await sys.api('POST', '/api/districts/springfield/academic-year', { schoolYear: String(g.schoolYear), startDate: `${g.schoolYear - 1}-08-15`, endDate: `${g.schoolYear}-06-05` })).status).toBe(200);
   const first = await sys.api('POST', '/api/districts/springfield/sync-now', {});
   expect((await runFinished(first.json.runId)).status).toBe('succeeded');

@@ -1,11 +1,13 @@
 // The help article end to end, through the HTTP API only, on the real dev server, Postgres and the
-// sandbox tenant: register, review, request changes, review, approve, start the year, a run,
-// pause, resume, the next year — then the Temporal UI's search by DistrictId finds the district.
+// sandbox tenant: register, review, request changes, review, approve (which applies the roster),
+// start the year, a run, pause, resume, the next year — then the Temporal UI's search by
+// DistrictId finds the district.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readTemporalToolPaths } from '../../config/tools.js';
 import { nightlyWorkflowId, onboardingWorkflowId } from '../../workflows/messages.js';
 import { nextFirings, nightlyCron, nightlyMinute, wallTimeAt } from '../../workflows/onboarding-clock.js';
+import { initialLoadFinished } from '../support/onboard.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 
 const run = promisify(execFile);
@@ -72,6 +74,9 @@ test('a district through the whole article, by the HTTP API only', async () => {
   const approve = await sys.api('POST', '/api/districts/demo/approve', { note: 'looks right' });
   expect(approve.status).toBe(200);
   expect(approve.json.phase).toBe('awaiting_year_start');
+  // The approved roster is applied at once, in a run of its own.
+  expect(approve.json.activeRun).toMatchObject({ kind: 'initial', runId: approve.json.initialLoad.runId });
+  expect((await initialLoadFinished(sys, 'demo')).status).toBe('succeeded');
 
   // The year must be real dates, in order, and cover a term of the feed.
   const bad = await sys.api('POST', '/api/districts/demo/academic-year', { schoolYear: String(sy), startDate: `${sy - 1}-02-30`, endDate: `${sy}-06-05` });
@@ -153,6 +158,7 @@ test('a district through the whole article, by the HTTP API only', async () => {
     'changes requested',
     'review started',
     'data approved',
+    'initial sync started',
     `academic year ${sy} started`,
     'manual sync started',
     'sync paused',

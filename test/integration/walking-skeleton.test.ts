@@ -6,6 +6,7 @@ import { COLLECTIONS } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
 import { nightlyWorkflowId, onboardingWorkflowId } from '../../workflows/messages.js';
 import { nightlyMinute } from '../../workflows/onboarding-clock.js';
+import { initialLoadFinished } from '../support/onboard.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 
 let sys: TestSystem;
@@ -25,7 +26,7 @@ async function runFinished(districtId: string, runId: string) {
   });
 }
 
-test('register → review → approve → start year → sync now: live tables hold exactly the sandbox roster', async () => {
+test('register → review → approve (applies the roster) → start year → sync now: live tables hold exactly the sandbox roster', async () => {
   const register = await sys.api('POST', '/api/districts', {
     id: 'demo',
     name: 'Demo ISD',
@@ -54,6 +55,12 @@ test('register → review → approve → start year → sync now: live tables h
   const approve = await sys.api('POST', '/api/districts/demo/approve', { note: 'looks right' });
   expect(approve.status).toBe(200);
   expect(approve.json.phase).toBe('awaiting_year_start');
+  // Approval applies the approved roster at once (the district's leaders can then sign in).
+  expect(approve.json.initialLoad).toMatchObject({ status: 'running', workflowId: `district/demo/initial/${approve.json.initialLoad.runId}` });
+  const initial = await initialLoadFinished(sys, 'demo');
+  expect(initial).toMatchObject({ id: approve.json.initialLoad.runId, kind: 'initial', status: 'succeeded', dryRun: false });
+  expect(initial.temporal.url).toContain(encodeURIComponent('district/demo/initial/'));
+  await expectLiveIsSandbox(initial);
 
   const badYear = await sys.api('POST', '/api/districts/demo/academic-year', { schoolYear: '2027', startDate: '2027-06-05', endDate: '2026-08-15' });
   expect(badYear.status).toBe(409);
@@ -81,8 +88,18 @@ test('register → review → approve → start year → sync now: live tables h
   const run = await runFinished('demo', syncNow.json.runId);
   expect(run.status).toBe('succeeded');
   expect(run.temporal.url).toContain(encodeURIComponent('district/demo/manual/'));
+  // The roster was live already: the second full run writes nothing new.
+  for (const c of COLLECTIONS) expect({ c, inserted: run.counts[c].inserted, updated: run.counts[c].updated }).toEqual({ c, inserted: 0, updated: 0 });
+  await expectLiveIsSandbox(initial);
 
-  // Exactly the sandbox's records, content included.
+  // The district is one filter away: both workflows carry DistrictId.
+  const state = await sys.api('GET', '/api/districts/demo');
+  expect(state.json.temporalUiUrl).toContain(encodeURIComponent(onboardingWorkflowId('demo')));
+  expect(state.json.lastRun?.runId ?? state.json.lastRunRecord?.id).toBe(syncNow.json.runId);
+});
+
+/** Exactly the sandbox's records, content included; `first` is the run that inserted them. */
+async function expectLiveIsSandbox(first: { counts: Record<string, { inserted: number; deleted: number }> }) {
   for (const c of COLLECTIONS) {
     const expected = new Map<string, string>();
     for (const r of sys.sandbox.generator.records(c)) {
@@ -92,7 +109,7 @@ test('register → review → approve → start year → sync now: live tables h
     }
     const rows = await sys.database.db.selectFrom(LIVE_TABLE[c]).select(['sourced_id', 'data', 'status', 'deleted_at']).where('district_id', '=', 'demo').execute();
     expect(rows.length).toBe(expected.size);
-    expect(run.counts[c].inserted + run.counts[c].deleted).toBe(expected.size);
+    expect(first.counts[c]!.inserted + first.counts[c]!.deleted).toBe(expected.size);
     for (const row of rows) {
       const want = expected.get(row.sourced_id);
       expect(want).toBeDefined();
@@ -104,12 +121,7 @@ test('register → review → approve → start year → sync now: live tables h
       expect(row.data).toEqual(r);
     }
   }
-
-  // The district is one filter away: both workflows carry DistrictId.
-  const state = await sys.api('GET', '/api/districts/demo');
-  expect(state.json.temporalUiUrl).toContain(encodeURIComponent(onboardingWorkflowId('demo')));
-  expect(state.json.lastRun?.runId ?? state.json.lastRunRecord?.id).toBe(syncNow.json.runId);
-});
+}
 
 test('bad input gets a 4xx that says what to fix', async () => {
   const cases: [string, string, unknown, number][] = [

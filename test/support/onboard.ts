@@ -13,7 +13,21 @@ export async function runFinished(sys: TestSystem, districtId: string, runId: st
   );
 }
 
-/** register → review → approve → start the sandbox's school year → sync now; returns the finished run. */
+/**
+ * Waits for the run approval started (the initial load) to end and for the onboarding state to
+ * show it (another run may start only then); returns the finished run as GET /runs/:id shows it.
+ */
+export async function initialLoadFinished(sys: TestSystem, districtId: string, timeoutMs = 240_000) {
+  const state = await waitFor('the initial load in the state', async () => (await sys.api('GET', `/api/districts/${districtId}`)).json.initialLoad ?? null);
+  const run = await runFinished(sys, districtId, state.runId, timeoutMs);
+  await waitFor('the initial load to leave the state active', async () => {
+    const s = (await sys.api('GET', `/api/districts/${districtId}`)).json;
+    return s.initialLoad?.status === run.status && (s.activeRun === null || run.status === 'held');
+  });
+  return run;
+}
+
+/** register → review → approve (which applies the roster) → start the sandbox's school year; returns the initial run. */
 export async function syncToLive(sys: TestSystem, districtId: string) {
   const { sandbox } = sys;
   const reg = await sys.api('POST', '/api/districts', {
@@ -27,10 +41,9 @@ export async function syncToLive(sys: TestSystem, districtId: string) {
   await waitFor('the review in the workflow state', async () => (await sys.api('GET', `/api/districts/${districtId}`)).json.review?.status !== 'running');
   const approve = await sys.api('POST', `/api/districts/${districtId}/approve`, { note: 'test' });
   if (approve.status !== 200) throw new Error(`approve failed: ${JSON.stringify(approve.json)}`);
+  const run = await initialLoadFinished(sys, districtId);
   const sy = sandbox.generator.schoolYear;
   const year = await sys.api('POST', `/api/districts/${districtId}/academic-year`, { schoolYear: String(sy), startDate: `${sy - 1}-08-15`, endDate: `${sy}-06-05` });
   if (year.status !== 200) throw new Error(`academic year failed: ${JSON.stringify(year.json)}`);
-  const now = await sys.api('POST', `/api/districts/${districtId}/sync-now`, {});
-  if (now.status !== 202) throw new Error(`sync-now failed: ${JSON.stringify(now.json)}`);
-  return runFinished(sys, districtId, now.json.runId);
+  return run;
 }

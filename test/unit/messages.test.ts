@@ -10,6 +10,8 @@ describe('workflow ids', () => {
     expect(nightlyWorkflowId('demo')).toBe('district/demo/nightly');
     expect(districtIdFromWorkflowId(nightlyWorkflowId('demo'))).toBeNull();
     expect(districtIdFromWorkflowId(oneOffRunWorkflowId('demo', 'review', 'r1'))).toBeNull();
+    expect(oneOffRunWorkflowId('demo', 'initial', 'i1')).toBe('district/demo/initial/i1');
+    expect(districtIdFromWorkflowId(oneOffRunWorkflowId('demo', 'initial', 'i1'))).toBeNull();
     expect(districtIdFromWorkflowId('other/demo')).toBeNull();
     expect(districtIdFromWorkflowId('district/')).toBeNull();
   });

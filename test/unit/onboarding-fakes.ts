@@ -1,16 +1,19 @@
 // Fakes of the activities for time-skipping onboarding tests: the sync pipeline and the onboarding
 // bookkeeping record what they were asked; stopping the nightly child is the real activity against
-// the test server. Also helpers that read what really happened from Temporal histories.
+// the test server. Also the shared environment setup, steps every test takes, and helpers that read
+// what really happened from Temporal histories.
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities/index.js';
+import type { NotifyActivities } from '../../activities/notify.js';
 import { createOnboardingActivities, type OnboardingActivities } from '../../activities/onboarding.js';
-import type { AuditEntry, OnboardingInput, RunKind, RunSummary, TermInfo } from '../../workflows/messages.js';
-import { nightlyWorkflowId, onboardingWorkflowId, stateQuery } from '../../workflows/messages.js';
+import type { AcademicYear, AuditEntry, OnboardingInput, OnboardingState, RunKind, RunSummary, TermInfo } from '../../workflows/messages.js';
+import { academicYearStartedUpdate, dataApprovedUpdate, nightlyWorkflowId, onboardingWorkflowId, startReviewUpdate, stateQuery } from '../../workflows/messages.js';
 import { workflowsPath } from '../../worker/create.js';
+import { timeSkippingEnv } from '../support/temporal.js';
 
 /**
  * A client for the time-skipping server without keepalive pings: the server (grpc-java defaults)
@@ -23,6 +26,67 @@ export async function quietClient(env: TestWorkflowEnvironment): Promise<{ clien
     channelArgs: { 'grpc.keepalive_permit_without_calls': 0, 'grpc.keepalive_time_ms': -1 },
   });
   return { client: new Client({ connection, namespace: 'default' }), close: () => connection.close() };
+}
+
+export interface TimeSkippingSuite {
+  readonly env: TestWorkflowEnvironment;
+  /** Use this client, not env.client (see quietClient). */
+  readonly client: Client;
+}
+
+/**
+ * One time-skipping environment for the calling test file, started in beforeAll and torn down in
+ * afterAll; each test then runs its own worker (withDistrict).
+ */
+export function timeSkippingSuite(): TimeSkippingSuite {
+  let env: TestWorkflowEnvironment | undefined;
+  let quiet: { client: Client; close(): Promise<void> } | undefined;
+  beforeAll(async () => {
+    env = await timeSkippingEnv();
+    quiet = await quietClient(env);
+  });
+  afterAll(async () => {
+    await quiet?.close();
+    await env?.teardown();
+  });
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('the time-skipping environment is not started yet: use it inside tests or hooks');
+    return v;
+  };
+  return {
+    get env() {
+      return ready(env);
+    },
+    get client() {
+      return ready(quiet).client;
+    },
+  };
+}
+
+export const SUPPORT = { actor: 'support@gradient' };
+export const LEADER = { actor: 'leader@district' };
+
+/** registered → reviewed → approved (the initial load done) → year `sy` started, the nightly child waiting. */
+export async function toSyncing(suite: TimeSkippingSuite, handle: WorkflowHandle, districtId: string, sy: number): Promise<OnboardingState> {
+  const runId = randomUUID();
+  await handle.executeUpdate(startReviewUpdate, { args: [{ ...SUPPORT, runId }] });
+  await waitFor('the review', async () => {
+    const s = await stateOf(handle);
+    return s.review?.status === 'succeeded' && s.activeRun === null;
+  });
+  await handle.executeUpdate(dataApprovedUpdate, { args: [SUPPORT] });
+  await initialLoadFinished(handle);
+  const state = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...LEADER, ...yearFor(sy) }] });
+  await nightlyWaiting(suite.client, districtId);
+  return state;
+}
+
+/** Waits for the run approval started to end (and leave activeRun); returns the state then. */
+export async function initialLoadFinished(handle: WorkflowHandle): Promise<OnboardingState> {
+  return waitFor('the initial load', async () => {
+    const s = await stateOf(handle);
+    return s.initialLoad && s.initialLoad.status !== 'running' && s.initialLoad.status !== 'held' && s.activeRun === null ? s : null;
+  });
 }
 
 export interface Gate {
@@ -72,12 +136,16 @@ export class FakeWorld {
   nextSummary: Partial<RunSummary> = {};
   /** When set, the next run fails in validation with this message. */
   failNext: string | null = null;
+  /** When set, a guard holds the next run with this reason (it then waits for support's decision). */
+  holdNext: string | null = null;
   /** When set, fetching of review and manual runs waits for it (a run "in progress"). */
   fetchGate: Gate | null = null;
   feed: TermInfo[] = [];
   feedDown = false;
   /** What the sync_runs table would say is running. */
   runningInDb: { runId: string; kind: RunKind; startedAt: string } | null = null;
+  /** district_academic_years as recordAcademicYear left it, by district. */
+  readonly academicYears = new Map<string, AcademicYear>();
   private kinds = new Map<string, RunKind>();
   private summaries = new Map<string, Partial<RunSummary>>();
 
@@ -87,7 +155,7 @@ export class FakeWorld {
     return { runId, kind: this.kinds.get(runId) ?? 'manual', status, blockingErrors: 0, warnings: 0, recordsFetched: 10, finishedAt: new Date().toISOString(), ...this.summaries.get(runId) };
   }
 
-  activities(): Activities & OnboardingActivities {
+  activities(): Activities & OnboardingActivities & Pick<NotifyActivities, 'notifyRunOutcome'> {
     const real = createOnboardingActivities({ db: null as never, temporal: this.client, oneroster: () => { throw new Error('no OneRoster in fakes'); } });
     const sync: Activities = {
       beginRun: async (i) => {
@@ -108,6 +176,9 @@ export class FakeWorld {
         const fail = this.failNext;
         this.failNext = null;
         if (fail) throw ApplicationFailure.create({ type: 'ConfigurationError', message: fail, nonRetryable: true });
+        const hold = this.holdNext;
+        this.holdNext = null;
+        if (hold) return { held: true, errors: 0, reason: hold };
         return { held: false, errors: 0 };
       },
       applyRun: async (i) => {
@@ -144,13 +215,22 @@ export class FakeWorld {
         if (this.feedDown) throw ApplicationFailure.create({ type: 'OneRosterAuthError', message: 'ClassLink answered 503', nonRetryable: true });
         return this.feed;
       },
+      recordAcademicYear: async (i) => {
+        this.calls.push({ name: 'recordAcademicYear' });
+        this.academicYears.set(i.districtId, i.year);
+      },
       runningRun: async () => this.runningInDb,
       stopNightly: async (i) => {
         this.calls.push({ name: 'stopNightly' });
         return real.stopNightly(i);
       },
     };
-    return { ...sync, ...onboarding };
+    // Held and failed runs email support; here the notice is only counted.
+    const notifyRunOutcome: NotifyActivities['notifyRunOutcome'] = async (i) => {
+      this.calls.push({ name: 'notifyRunOutcome', runId: i.runId });
+      return { sent: false, reason: 'fake' };
+    };
+    return { ...sync, ...onboarding, notifyRunOutcome };
   }
 
   runsOf(kind: RunKind): string[] {
@@ -159,12 +239,12 @@ export class FakeWorld {
 }
 
 export async function withDistrict(
-  env: TestWorkflowEnvironment,
-  client: Client,
+  suite: TimeSkippingSuite,
   world: FakeWorld,
   input: Partial<OnboardingInput>,
   fn: (handle: WorkflowHandle, ctx: { districtId: string; firstRunId: string }) => Promise<void>,
 ): Promise<void> {
+  const { env, client } = suite;
   const taskQueue = `tq-${randomUUID()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath, activities: world.activities() });
   const districtId = `d${randomUUID().slice(0, 8)}`;

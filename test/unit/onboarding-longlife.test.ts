@@ -1,29 +1,28 @@
 // Time-skipping tests of DistrictOnboarding's long life: rollover while a run is going,
 // continue-as-new with exactly one nightly child, and pause → resume → pause leaving no stray run.
 import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { academicYearStartedUpdate, onboardingWorkflowId, pauseUpdate, resumeUpdate, syncNowUpdate } from '../../workflows/messages.js';
 import {
-  academicYearStartedUpdate,
-  dataApprovedUpdate,
-  onboardingWorkflowId,
-  pauseUpdate,
-  resumeUpdate,
-  startReviewUpdate,
-  syncNowUpdate,
-} from '../../workflows/messages.js';
-import { timeSkippingEnv } from '../support/temporal.js';
-import { dormantCron, FakeWorld, feedFor, gate, nightlyChildren, parentRuns, schoolYearAt, stateOf, waitFor, withDistrict, yearFor, quietClient, nightlyWaiting } from './onboarding-fakes.js';
+  dormantCron,
+  FakeWorld,
+  feedFor,
+  gate,
+  LEADER as leader,
+  nightlyChildren,
+  nightlyWaiting,
+  parentRuns,
+  schoolYearAt,
+  stateOf,
+  SUPPORT as support,
+  timeSkippingSuite,
+  toSyncing,
+  waitFor,
+  withDistrict,
+  yearFor,
+} from './onboarding-fakes.js';
 
-let env: TestWorkflowEnvironment;
-let client: Client;
-let closeClient: () => Promise<void>;
+const suite = timeSkippingSuite();
 let sy: number;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  ({ client, close: closeClient } = await quietClient(env));
-});
 
 // Nothing in this file moves the server's clock, so it is the real one. (The environment's own
 // connection is left alone after setup: see quietClient.)
@@ -31,30 +30,12 @@ beforeEach(() => {
   sy = schoolYearAt(Date.now());
 });
 
-afterAll(async () => {
-  await closeClient?.();
-  await env?.teardown();
-});
-
-const support = { actor: 'support@gradient' };
-const leader = { actor: 'leader@district' };
-
-/** registered → reviewed → approved → year `sy` started. */
-async function toSyncing(handle: WorkflowHandle, districtId: string) {
-  const runId = randomUUID();
-  await handle.executeUpdate(startReviewUpdate, { args: [{ ...support, runId }] });
-  await waitFor('the review', async () => (await stateOf(handle)).review?.status === 'succeeded' && (await stateOf(handle)).activeRun === null);
-  await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
-  const state = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy) }] });
-  await nightlyWaiting(client, districtId);
-  return state;
-}
-
 test('a new year while a run is going: the run finishes first, then the year switches; one nightly child throughout', async () => {
+  const { client } = suite;
   const world = new FakeWorld(client);
   world.feed = [...feedFor(sy), ...feedFor(sy + 1)];
-  await withDistrict(env, client, world, { cronSchedule: dormantCron(Date.now()) }, async (handle, { districtId, firstRunId }) => {
-    await toSyncing(handle, districtId);
+  await withDistrict(suite, world, { cronSchedule: dormantCron(Date.now()) }, async (handle, { districtId, firstRunId }) => {
+    await toSyncing(suite, handle, districtId, sy);
     world.fetchGate = gate();
     const manual = randomUUID();
     await handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: manual }] });
@@ -70,10 +51,11 @@ test('a new year while a run is going: the run finishes first, then the year swi
 });
 
 test('continue-as-new carries the state, waits for a run in progress, and keeps exactly one nightly child; pause → resume → pause leaves no stray run', async () => {
+  const { client } = suite;
   const world = new FakeWorld(client);
   world.feed = feedFor(sy);
-  await withDistrict(env, client, world, { cronSchedule: dormantCron(Date.now()), maxHistoryEvents: 20 }, async (handle, { districtId, firstRunId }) => {
-    await toSyncing(handle, districtId);
+  await withDistrict(suite, world, { cronSchedule: dormantCron(Date.now()), maxHistoryEvents: 20 }, async (handle, { districtId, firstRunId }) => {
+    await toSyncing(suite, handle, districtId, sy);
     // (The time-skipping server fires a plain cron child once as it starts: wait for that to pass.)
     const [nightly] = await waitFor('the nightly chain to wait for its next firing', async () => {
       const children = await nightlyChildren(client, districtId, firstRunId);
@@ -96,7 +78,7 @@ test('continue-as-new carries the state, waits for a run in progress, and keeps 
     const s = await stateOf(handle);
     expect(s).toMatchObject({ phase: 'syncing', approval: { by: 'support@gradient' }, academicYear: yearFor(sy), nightly: { running: true } });
     expect(s.generation).toBeGreaterThanOrEqual(1);
-    expect(s.audit.slice(0, 4).map((a) => a.action)).toEqual(['district registered', 'review started', 'data approved', `academic year ${sy} started`]);
+    expect(s.audit.slice(0, 5).map((a) => a.action)).toEqual(['district registered', 'review started', 'data approved', 'initial sync started', `academic year ${sy} started`]);
 
     // Exactly one nightly chain, the same one, never restarted by the later runs.
     expect(await nightlyChildren(client, districtId, firstRunId)).toEqual([nightly]);

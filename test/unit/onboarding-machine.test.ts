@@ -113,6 +113,25 @@ describe('transitions', () => {
     expect(m.state.lastRun).toMatchObject({ runId: 'n1', status: 'held' });
   });
 
+  test('the initial load: shown from start to end; held keeps it active; other runs do not touch it', () => {
+    const m = reviewed();
+    m.approve(NOW, support);
+    m.startOneOffRun(NOW, { actor: 'support@gradient', runId: 'i1' }, 'initial', 'district/demo/initial/i1');
+    expect(m.state.initialLoad).toEqual({ runId: 'i1', workflowId: 'district/demo/initial/i1', status: 'running', startedAt: NOW });
+    expect(m.checkSyncNow()).toBe('an initial run (i1) is still in progress: wait for it to finish');
+    m.runFinished({ ...review('i1'), kind: 'initial', status: 'held', reason: 'Held for support: ClassLink sent no users' });
+    expect(m.state.initialLoad).toEqual({ runId: 'i1', workflowId: 'district/demo/initial/i1', status: 'held', startedAt: NOW, reason: 'Held for support: ClassLink sent no users' });
+    expect(m.state.activeRun).toMatchObject({ runId: 'i1' });
+    expect(m.checkSyncNow()).toMatch(/an initial run \(i1\) is still in progress/);
+    m.runFinished({ ...review('x9'), kind: 'manual', status: 'failed' });
+    expect(m.state.initialLoad?.status).toBe('held');
+    m.runFinished({ ...review('i1'), kind: 'initial', finishedAt: '2026-11-28T12:05:00.000Z' });
+    expect(m.state.initialLoad).toEqual({ runId: 'i1', workflowId: 'district/demo/initial/i1', status: 'succeeded', startedAt: NOW, finishedAt: '2026-11-28T12:05:00.000Z' });
+    expect(m.state.activeRun).toBeNull();
+    expect(m.state.lastRun).toMatchObject({ runId: 'i1', kind: 'initial', status: 'succeeded' });
+    expect(m.state.audit.map((a) => a.action).slice(-2)).toEqual(['data approved', 'initial sync started']);
+  });
+
   test('a duplicate review report keeps the terms already attached', () => {
     const m = machine();
     m.startReview(NOW, { ...support, runId: 'r1' }, 'w');
@@ -180,8 +199,12 @@ describe('refusals say why', () => {
   });
 
   test('sync now, pause, resume', () => {
-    expect(reviewed().checkSyncNow()).toMatch(/once the academic year is started \(phase is in_review\)/);
+    expect(reviewed().checkSyncNow()).toMatch(/syncing starts once support has approved the data \(phase is in_review\)/);
     expect(syncing().checkSyncNow()).toBeNull();
+    // Approved, year not started: how support retries a failed initial load.
+    const approved = reviewed();
+    approved.approve(NOW, support);
+    expect(approved.checkSyncNow()).toBeNull();
     expect(reviewed().checkPause()).toMatch(/only a syncing district can be paused \(phase is in_review\)/);
     expect(syncing().checkResume()).toMatch(/only a paused district can be resumed \(phase is syncing\)/);
     const paused = syncing();

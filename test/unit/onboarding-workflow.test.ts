@@ -1,10 +1,10 @@
 // Time-skipping tests on the real Temporal test server (pinned binary): every transition of
 // DistrictOnboarding through its Updates, and every refusal with its reason.
 import { randomUUID } from 'node:crypto';
-import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import {
   academicYearStartedUpdate,
+  approveHeldRunUpdate,
   dataApprovedUpdate,
   nightlyWorkflowId,
   pauseUpdate,
@@ -13,28 +13,27 @@ import {
   startReviewUpdate,
   syncNowUpdate,
 } from '../../workflows/messages.js';
-import { timeSkippingEnv } from '../support/temporal.js';
-import { dormantCron, FakeWorld, feedFor, gate, nightlyChildren, schoolYearAt, stateOf, waitFor, withDistrict, yearFor, quietClient, nightlyWaiting } from './onboarding-fakes.js';
+import {
+  dormantCron,
+  FakeWorld,
+  feedFor,
+  gate,
+  initialLoadFinished,
+  LEADER as leader,
+  nightlyChildren,
+  nightlyWaiting,
+  schoolYearAt,
+  stateOf,
+  SUPPORT as support,
+  timeSkippingSuite,
+  waitFor,
+  withDistrict,
+  yearFor,
+} from './onboarding-fakes.js';
 
-let env: TestWorkflowEnvironment;
-let client: Client;
-let closeClient: () => Promise<void>;
-let sy: number;
-
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  ({ client, close: closeClient } = await quietClient(env));
-  // Nothing here moves the server's clock: it is the real one.
-  sy = schoolYearAt(Date.now());
-});
-
-afterAll(async () => {
-  await closeClient?.();
-  await env?.teardown();
-});
-
-const support = { actor: 'support@gradient' };
-const leader = { actor: 'leader@district' };
+const suite = timeSkippingSuite();
+// Nothing here moves the server's clock: it is the real one.
+const sy = schoolYearAt(Date.now());
 
 /** The reason an Update was refused with (fails the test if it was accepted). */
 async function refusal(p: Promise<unknown>): Promise<string> {
@@ -61,10 +60,11 @@ async function runReview(handle: WorkflowHandle, note?: string) {
 }
 
 test('every transition: review, changes, review, approve, year, sync now, pause, resume, rollover; audited in state and table', async () => {
+  const { client } = suite;
   const world = new FakeWorld(client);
   world.feed = feedFor(sy);
   const cron = dormantCron(Date.now());
-  await withDistrict(env, client, world, { cronSchedule: cron }, async (handle, { districtId, firstRunId }) => {
+  await withDistrict(suite, world, { cronSchedule: cron }, async (handle, { districtId, firstRunId }) => {
     expect((await stateOf(handle)).phase).toBe('registered');
 
     // registered → in_review; the review is a dry run and carries the feed's terms.
@@ -81,15 +81,26 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
     expect(second.phase).toBe('in_review');
     expect(second.review?.summary?.blockingErrors).toBe(0);
 
-    // in_review → awaiting_year_start
+    // in_review → awaiting_year_start, and the approved roster is applied at once (not a dry run),
+    // so the district's leaders exist to sign in and start the year.
     const approved = await handle.executeUpdate(dataApprovedUpdate, { args: [{ ...support, note: 'looks right' }] });
-    expect(approved).toMatchObject({ phase: 'awaiting_year_start', approval: { by: 'support@gradient', note: 'looks right' } });
+    expect(approved).toMatchObject({ phase: 'awaiting_year_start', approval: { by: 'support@gradient', note: 'looks right' }, initialLoad: { status: 'running' } });
+    const initialId = approved.initialLoad!.runId;
+    expect(approved.activeRun).toEqual({ runId: initialId, kind: 'initial', workflowId: `district/${districtId}/initial/${initialId}` });
+    const loaded = await initialLoadFinished(handle);
+    expect(loaded.initialLoad).toMatchObject({ runId: initialId, status: 'succeeded', finishedAt: expect.any(String) });
+    expect(loaded.lastRun).toMatchObject({ runId: initialId, status: 'succeeded' });
+    expect(world.runsOf('initial')).toEqual([initialId]);
+    expect(world.calls.filter((c) => c.runId === initialId).map((c) => c.name)).toEqual(['beginRun', 'fetchRoster', 'validateRun', 'applyRun', 'finishRun']);
     await expect(client.workflow.getHandle(nightlyWorkflowId(districtId)).describe()).rejects.toThrow();
+    expect(world.academicYears.has(districtId)).toBe(false);
 
     // awaiting_year_start → syncing: the nightly child runs when the update answers.
     const started = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy) }] });
     expect(started).toMatchObject({ phase: 'syncing', academicYear: yearFor(sy), nightly: { running: true, cronSchedule: cron } });
     expect(started.feedTerms).toMatchObject({ source: 'oneroster', terms: feedFor(sy) });
+    // Recorded for the sync runs' term guard before the update answers.
+    expect(world.academicYears.get(districtId)).toEqual(yearFor(sy));
     await nightlyWaiting(client, districtId);
     const { events } = await handle.fetchHistory();
     const childStart = events!.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId === nightlyWorkflowId(districtId))!.startChildWorkflowExecutionInitiatedEventAttributes!;
@@ -121,6 +132,8 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
     world.feed = [...feedFor(sy), ...feedFor(sy + 1)];
     const rolled = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy + 1) }] });
     expect(rolled).toMatchObject({ phase: 'syncing', academicYear: yearFor(sy + 1) });
+    // The kept nightly child's runs read the new year from there.
+    expect(world.academicYears.get(districtId)).toEqual(yearFor(sy + 1));
     expect((await nightlyChildren(client, districtId, firstRunId)).map((c) => c.status)).toEqual(['TERMINATED', 'RUNNING']);
 
     // The phase is a search attribute kept current.
@@ -143,6 +156,7 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
       ['support@gradient', 'changes requested', 'two teachers have no email'],
       ['support@gradient', 'review started', undefined],
       ['support@gradient', 'data approved', 'looks right'],
+      ['support@gradient', 'initial sync started', undefined],
       ['leader@district', `academic year ${sy} started`, undefined],
       ['support@gradient', 'manual sync started', undefined],
       ['support@gradient', 'sync paused', 'district asked'],
@@ -155,15 +169,16 @@ test('every transition: review, changes, review, approve, year, sync now, pause,
 });
 
 test('every refusal answers with its reason and changes nothing', async () => {
+  const { client } = suite;
   const world = new FakeWorld(client);
   world.feed = feedFor(sy);
-  await withDistrict(env, client, world, { cronSchedule: dormantCron(Date.now()) }, async (handle) => {
+  await withDistrict(suite, world, { cronSchedule: dormantCron(Date.now()) }, async (handle) => {
     const year = { ...leader, ...yearFor(sy) };
     // registered
     expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/no review has been run yet: start a review first/);
     expect(await refusal(handle.executeUpdate(requestChangesUpdate, { args: [support] }))).toMatch(/under review \(phase is registered\)/);
     expect(await refusal(handle.executeUpdate(academicYearStartedUpdate, { args: [year] }))).toMatch(/once support has approved the data \(phase is registered\)/);
-    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(/once the academic year is started/);
+    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(/syncing starts once support has approved the data \(phase is registered\)/);
     expect(await refusal(handle.executeUpdate(pauseUpdate, { args: [support] }))).toMatch(/only a syncing district can be paused \(phase is registered\)/);
     expect(await refusal(handle.executeUpdate(resumeUpdate, { args: [support] }))).toMatch(/only a paused district can be resumed/);
 
@@ -188,7 +203,13 @@ test('every refusal answers with its reason and changes nothing', async () => {
     await handle.executeUpdate(requestChangesUpdate, { args: [support] });
     expect(await refusal(handle.executeUpdate(dataApprovedUpdate, { args: [support] }))).toMatch(/changes were requested after the last review/);
     await runReview(handle);
-    await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
+    // The initial load in progress: no other run may start.
+    world.fetchGate = gate();
+    const { initialLoad } = await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
+    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(new RegExp(`an initial run \\(${initialLoad!.runId}\\) is still in progress`));
+    world.fetchGate.open();
+    world.fetchGate = null;
+    await initialLoadFinished(handle);
 
     // awaiting_year_start: the year's dates
     expect(await refusal(handle.executeUpdate(startReviewUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(/already approved \(phase is awaiting_year_start\): reviews happen before approval/);
@@ -236,8 +257,70 @@ test('every refusal answers with its reason and changes nothing', async () => {
       'changes requested',
       'review started',
       'data approved',
+      'initial sync started',
       `academic year ${sy} started`,
       'manual sync started',
     ]);
+  });
+});
+
+test('a failed initial load is shown and retried with sync-now before the year starts', async () => {
+  const { client } = suite;
+  const world = new FakeWorld(client);
+  world.feed = feedFor(sy);
+  await withDistrict(suite, world, { cronSchedule: dormantCron(Date.now()) }, async (handle) => {
+    await runReview(handle);
+    world.failNext = 'ClassLink answered 503 three times';
+    const { initialLoad } = await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
+    const failed = await waitFor('the failed initial load', async () => {
+      const s = await stateOf(handle);
+      return s.initialLoad?.status === 'failed' && s.activeRun === null ? s : null;
+    });
+    expect(failed.initialLoad).toMatchObject({ runId: initialLoad!.runId, reason: 'ClassLink answered 503 three times' });
+    expect(failed.phase).toBe('awaiting_year_start');
+    expect(world.calls.filter((c) => c.runId === initialLoad!.runId).map((c) => c.name)).toEqual(['beginRun', 'fetchRoster', 'validateRun', 'failRun', 'notifyRunOutcome']);
+
+    // Support retries before the year starts: a manual run applies the roster.
+    const retry = randomUUID();
+    await handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: retry }] });
+    const after = await waitFor('the retry', async () => {
+      const s = await stateOf(handle);
+      return s.lastRun?.runId === retry && s.activeRun === null ? s : null;
+    });
+    expect(after).toMatchObject({ phase: 'awaiting_year_start', lastRun: { status: 'succeeded' }, initialLoad: { status: 'failed' } });
+    expect(world.calls.filter((c) => c.runId === retry).map((c) => c.name)).toContain('applyRun');
+  });
+});
+
+test('a held initial load shows as held, blocks other runs but not the year, and applies once support approves it', async () => {
+  const { client } = suite;
+  const world = new FakeWorld(client);
+  world.feed = feedFor(sy);
+  await withDistrict(suite, world, { cronSchedule: dormantCron(Date.now()) }, async (handle, { districtId }) => {
+    await runReview(handle);
+    world.holdNext = 'Held for support: ClassLink sent no users';
+    const { initialLoad } = await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
+    const runId = initialLoad!.runId;
+    const held = await waitFor('the held initial load', async () => {
+      const s = await stateOf(handle);
+      return s.initialLoad?.status === 'held' ? s : null;
+    });
+    expect(held.initialLoad).toMatchObject({ runId, reason: 'Held for support: ClassLink sent no users' });
+    expect(held.initialLoad?.finishedAt).toBeUndefined();
+    expect(held.activeRun).toMatchObject({ runId, kind: 'initial' });
+    expect(await refusal(handle.executeUpdate(syncNowUpdate, { args: [{ ...support, runId: randomUUID() }] }))).toMatch(/an initial run .* is still in progress/);
+
+    // The year does not wait for support's decision (there is no old year to finish first).
+    const year = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy) }] });
+    expect(year).toMatchObject({ phase: 'syncing', initialLoad: { status: 'held' } });
+    await nightlyWaiting(client, districtId);
+
+    // Support approves the held run on the run's own workflow (what POST /runs/:id/approve does).
+    const decided = await client.workflow.getHandle(initialLoad!.workflowId).executeUpdate(approveHeldRunUpdate, { args: [{ ...support, runId }] });
+    expect(decided).toEqual({ runId, decision: 'approved' });
+    const done = await initialLoadFinished(handle);
+    expect(done.initialLoad).toMatchObject({ runId, status: 'succeeded' });
+    expect(done.initialLoad?.reason).toBeUndefined();
+    expect(world.calls.filter((c) => c.runId === runId).map((c) => c.name)).toEqual(['beginRun', 'fetchRoster', 'validateRun', 'notifyRunOutcome', 'applyRun', 'finishRun']);
   });
 });

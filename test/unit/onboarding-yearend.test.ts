@@ -2,63 +2,44 @@
 // zone) the workflow pauses itself on a durable timer and waits for the next year. One test per
 // file: env.sleep talks over the environment's own connection, which the test server starts to
 // refuse after a minute or so of keepalive pings.
-import { randomUUID } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import {
-  academicYearStartedUpdate,
-  dataApprovedUpdate,
-  pauseUpdate,
-  resumeUpdate,
-  startReviewUpdate,
-} from '../../workflows/messages.js';
+import { academicYearStartedUpdate, pauseUpdate, resumeUpdate } from '../../workflows/messages.js';
 import { yearEndsAt } from '../../workflows/onboarding-clock.js';
-import { timeSkippingEnv } from '../support/temporal.js';
-import { dormantCron, FakeWorld, feedFor, nightlyChildren, schoolYearAt, stateOf, waitFor, withDistrict, yearFor, quietClient, nightlyWaiting } from './onboarding-fakes.js';
+import {
+  dormantCron,
+  FakeWorld,
+  feedFor,
+  LEADER as leader,
+  nightlyChildren,
+  nightlyWaiting,
+  schoolYearAt,
+  stateOf,
+  SUPPORT as support,
+  timeSkippingSuite,
+  toSyncing,
+  waitFor,
+  withDistrict,
+  yearFor,
+} from './onboarding-fakes.js';
 
-let env: TestWorkflowEnvironment;
-let client: Client;
-let closeClient: () => Promise<void>;
+const suite = timeSkippingSuite();
 let sy: number;
 
-beforeAll(async () => {
-  env = await timeSkippingEnv();
-  ({ client, close: closeClient } = await quietClient(env));
-});
-
 beforeEach(async () => {
-  sy = schoolYearAt(await env.currentTimeMs());
+  sy = schoolYearAt(await suite.env.currentTimeMs());
 });
-
-afterAll(async () => {
-  await closeClient?.();
-  await env?.teardown();
-});
-
-const support = { actor: 'support@gradient' };
-const leader = { actor: 'leader@district' };
-
-/** registered → reviewed → approved → year `sy` started. */
-async function toSyncing(handle: WorkflowHandle, districtId: string) {
-  const runId = randomUUID();
-  await handle.executeUpdate(startReviewUpdate, { args: [{ ...support, runId }] });
-  await waitFor('the review', async () => (await stateOf(handle)).review?.status === 'succeeded' && (await stateOf(handle)).activeRun === null);
-  await handle.executeUpdate(dataApprovedUpdate, { args: [support] });
-  const state = await handle.executeUpdate(academicYearStartedUpdate, { args: [{ ...leader, ...yearFor(sy) }] });
-  await nightlyWaiting(client, districtId);
-  return state;
-}
 
 async function sleepUntil(ms: number) {
+  const { env } = suite;
   const now = await env.currentTimeMs();
   if (ms > now) await env.sleep(ms - now);
 }
 
 test('after the last day the sync pauses itself; support resumes early; the next year starts from paused and re-arms', async () => {
+  const { env, client } = suite;
   const world = new FakeWorld(client);
   world.feed = feedFor(sy);
-  await withDistrict(env, client, world, { cronSchedule: dormantCron(await env.currentTimeMs()) }, async (handle, { districtId, firstRunId }) => {
-    const started = await toSyncing(handle, districtId);
+  await withDistrict(suite, world, { cronSchedule: dormantCron(await env.currentTimeMs()) }, async (handle, { districtId, firstRunId }) => {
+    const started = await toSyncing(suite, handle, districtId, sy);
     const endsAt = yearEndsAt(yearFor(sy).endDate, 'America/Chicago');
     expect(started.yearEndsAt).toBe(new Date(endsAt).toISOString());
 
