@@ -198,6 +198,9 @@ export class Stack {
         TEMPORAL_TASK_QUEUE: taskQueue,
         SECRETS_KEY: this.secretsKeyHex,
         LOG_LEVEL: 'warn',
+        // No metrics endpoints: the defaults (9464/9465) may be taken by another worker on the machine.
+        WORKER_HTTP_PORT: '0',
+        WORKER_SDK_METRICS_PORT: '0',
         // As production runs (DESIGN §4): the worker loads a prebuilt bundle and never loads webpack.
         WORKFLOW_BUNDLE_PATH: join(build, 'workflow-bundle.js'),
         // The heap cap production runs the worker with (Dockerfile).

@@ -6,7 +6,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { createSupportAccount } from '../../api/accounts.js';
 import { nightlyWorkflowId, onboardingWorkflowId } from '../../workflows/messages.js';
-import { xminSnapshot } from '../reliability/support/rig.js';
+import { rowVersions } from '../reliability/support/rig.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
 import { eventually, launch, newPage, scenario, screenshots, see } from './browser.js';
 
@@ -75,7 +75,7 @@ async function signIn(page: Page, path = '/admin/districts/springfield') {
 test('a sync shows live progress, is held by the removal guard, and support discards it with a note', async () => {
   const shot = screenshots('runs');
   const { page, problems, context } = await newPage(browser);
-  const live = await xminSnapshot(sys.database.db, 'springfield');
+  const live = await rowVersions(sys.database.db, 'springfield');
   await scenario(page, 'runs', async () => {
     await signIn(page);
     // Upstream trouble: half the students vanish, and every request is slow.
@@ -116,7 +116,7 @@ test('a sync shows live progress, is held by the removal guard, and support disc
   expect(runs[0].status).toBe('discarded');
   expect(runs[0].summary.decision).toMatchObject({ action: 'discarded', by: `support:${EMAIL}`, note: 'export was cut short; the SIS team reruns it tonight' });
   // Nothing applied: not one live row was written. The run's workflow is over, the district free.
-  expect(await xminSnapshot(sys.database.db, 'springfield')).toEqual(live);
+  expect(await rowVersions(sys.database.db, 'springfield')).toEqual(live);
   expect(await workflowStatus(runs[0].temporal.workflowId)).toBe('COMPLETED');
   await idle();
   expect(problems).toEqual([]);

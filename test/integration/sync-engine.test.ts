@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { syncRunStateQuery } from '../../workflows/messages.js';
 import { startTestSystem, waitFor, type TestSystem } from '../support/system.js';
-import { liveContent, registerDistrict, runStatus, stagingRows, startRun, waitForStatus, xminSnapshot } from './sync-support.js';
+import { liveContent, registerDistrict, runStatus, stagingRows, startRun, waitForStatus, rowVersionsOf } from './sync-support.js';
 
 let sys: TestSystem;
 
@@ -30,7 +30,7 @@ test('a review is a dry run: it reports what it would change, with samples, and 
   expect(run.summary.wouldChange.enrollments.delete).toBe([...sys.sandbox.generator.records('enrollments')].filter((e) => e.status === 'tobedeleted').length);
   expect(run.counts.users).toMatchObject({ fetched: sys.sandbox.generator.count('users'), skipped: guardianCount(), quarantined: 0 });
   expect(run.summary.skipped.users).toBe(guardianCount());
-  expect(Object.keys(await xminSnapshot(sys, 'east'))).toHaveLength(0);
+  expect(Object.keys(await rowVersionsOf(sys, 'east'))).toHaveLength(0);
   expect(await stagingRows(sys, review.runId)).toBe(0);
   expect(run.timings).toEqual(expect.objectContaining({ fetch_ms: expect.any(Number), validate_ms: expect.any(Number) }));
 });
@@ -49,7 +49,7 @@ test('a full run applies the roster with exact counts; a second unchanged run wr
   expect(run1.progress.phase).toBe('done');
   expect(await stagingRows(sys, first.runId)).toBe(0);
 
-  const before = await xminSnapshot(sys, 'east');
+  const before = await rowVersionsOf(sys, 'east');
   // Backends flush their statistics lazily (within 10 s of going idle): let the first run's land.
   await new Promise((r) => setTimeout(r, 11_000));
   const statsBefore = await writeStats();
@@ -61,7 +61,7 @@ test('a full run applies the roster with exact counts; a second unchanged run wr
     expect({ c, ...run2.counts[c] }).toMatchObject({ c, inserted: 0, updated: 0, deleted: 0, revived: 0, unchanged: run2.counts[c].fetched - run2.counts[c].skipped });
   }
   // Not one live row was written: every row keeps the transaction id that last wrote it.
-  expect(await xminSnapshot(sys, 'east')).toEqual(before);
+  expect(await rowVersionsOf(sys, 'east')).toEqual(before);
   // The statistics agree: no insert, update or delete on any live table.
   await new Promise((r) => setTimeout(r, 11_000));
   expect(await writeStats()).toEqual(statsBefore);

@@ -1,5 +1,6 @@
 // Helpers for sync integration tests: a district on the sandbox, runs started as their own
 // workflows on the real dev server, and snapshots of the live tables.
+import { rowVersions } from '../reliability/support/rig.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createSecretBox } from '../../db/secrets.js';
@@ -64,14 +65,9 @@ export async function waitForStatus(sys: TestSystem, districtId: string, runId: 
   }, timeoutMs);
 }
 
-/** (sourcedId → xmin) of every live row of a district: equal snapshots mean no row was written. */
-export async function xminSnapshot(sys: TestSystem, districtId: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const c of COLLECTIONS) {
-    const rows = await sql<{ s: string; x: string }>`select sourced_id as s, xmin::text as x from ${sql.table(LIVE_TABLE[c])} where district_id = ${districtId}`.execute(sys.database.db);
-    for (const r of rows.rows) out[`${c}/${r.s}`] = r.x;
-  }
-  return out;
+/** (sourcedId → ctid) of every live row of a district: equal snapshots mean no row was written (see rowVersions). */
+export async function rowVersionsOf(sys: TestSystem, districtId: string): Promise<Record<string, string>> {
+  return rowVersions(sys.database.db, districtId);
 }
 
 /** What a district's live tables hold, independent of when it was written. */

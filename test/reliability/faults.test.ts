@@ -9,7 +9,7 @@ import type { Faults } from '../../sandbox/faults.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
 import { Tenants } from './support/districts.js';
 import { recordFigures } from './support/figures.js';
-import { compareLive, describeDifferences, runRow, startRun, xminSnapshot } from './support/rig.js';
+import { compareLive, describeDifferences, runRow, startRun, rowVersions } from './support/rig.js';
 
 interface Scenario {
   name: string;
@@ -69,7 +69,7 @@ async function play(s: Scenario, i: number): Promise<Outcome> {
   );
   sandbox.clearFaults();
   const row = (await runRow(db, run.runId))!;
-  const unchanged = JSON.stringify(await xminSnapshot(db, districtId)) === JSON.stringify(before);
+  const unchanged = JSON.stringify(await rowVersions(db, districtId)) === JSON.stringify(before);
   const { differences, rowsLost } = await compareLive(db, districtId, sandbox.generator);
   if (!unchanged) problems.push('live rows were rewritten');
   problems.push(...describeDifferences(differences));

@@ -1,11 +1,11 @@
 // Guards: an empty users feed and a mass drop of students each hold the run. While held, not one
-// live row is written (xmin unchanged); support's decision over the API then applies it exactly
+// live row is written (row versions unchanged); support's decision over the API then applies it exactly
 // as staged, or discards it with nothing applied.
 import type { RunningSandbox } from '../../sandbox/server.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
 import { Tenants } from './support/districts.js';
 import { recordFigures } from './support/figures.js';
-import { runRow, startRun, waitUntil, xminSnapshot, type RunRow } from './support/rig.js';
+import { runRow, startRun, waitUntil, rowVersions, type RunRow } from './support/rig.js';
 
 let sys: TestSystem;
 const tenants = new Tenants(() => sys);
@@ -37,7 +37,7 @@ async function heldRun(districtId: string, faults: Parameters<RunningSandbox['se
   });
   // Held for a while: still nothing written.
   await new Promise((r) => setTimeout(r, 1_000));
-  expect(await xminSnapshot(sys.database.db, districtId)).toEqual(before);
+  expect(await rowVersions(sys.database.db, districtId)).toEqual(before);
   return { sandbox, run, held, before, usersBefore };
 }
 
@@ -62,6 +62,6 @@ test('a mass drop of students is held, writes nothing while held, and a discard 
   const discard = await sys.api('POST', `/api/districts/guard-drop/runs/${run.runId}/discard`, { note: 'SIS export was cut short' });
   expect(discard.status).toBe(202);
   await expect(run.result).resolves.toMatchObject({ status: 'discarded' });
-  expect(await xminSnapshot(sys.database.db, 'guard-drop')).toEqual(before);
+  expect(await rowVersions(sys.database.db, 'guard-drop')).toEqual(before);
   recordFigures('guards', { guardHolds: 1, rowsLost: 0 }, [`40% student drop: held (${held.reason}); discarded with 0 of ${Object.keys(before).length} live rows written`]);
 });

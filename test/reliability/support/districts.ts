@@ -1,14 +1,14 @@
 // Districts that already hold yesterday's roster, each against a sandbox tenant of its own: where
 // the faults and guards tests start, so that a run against trouble can be shown to leave the
-// live roster untouched (`before` is every live row's xmin after the clean baseline sync).
+// live roster untouched (`before` is every live row's version (ctid) after the clean baseline sync).
 import { startSandbox, type RunningSandbox } from '../../../sandbox/server.js';
 import type { TestSystem } from '../../support/system.js';
-import { registerDistrict, startRun, xminSnapshot } from './rig.js';
+import { registerDistrict, startRun, rowVersions } from './rig.js';
 
 export interface RosteredDistrict {
   districtId: string;
   sandbox: RunningSandbox;
-  /** sourcedId → xmin of every live row after the baseline sync. */
+  /** sourcedId → row version (ctid) of every live row after the baseline sync. */
   before: Record<string, string>;
 }
 
@@ -33,7 +33,7 @@ export class Tenants {
     const baseline = await startRun(sys.env.client, districtId, sys.config.temporal.taskQueue);
     const summary = await baseline.result;
     if (summary.status !== 'succeeded') throw new Error(`the baseline sync of ${districtId} ended ${summary.status}: ${summary.reason ?? 'no reason given'}`);
-    return { districtId, sandbox, before: await xminSnapshot(sys.database.db, districtId) };
+    return { districtId, sandbox, before: await rowVersions(sys.database.db, districtId) };
   }
 
   async close(): Promise<void> {

@@ -90,12 +90,16 @@ export async function liveContent(db: Kysely<Database>, districtId: string): Pro
   return out;
 }
 
-/** (sourcedId → xmin) of every live row: equal snapshots mean no row was written at all. */
-export async function xminSnapshot(db: Kysely<Database>, districtId: string): Promise<Record<string, string>> {
+/**
+ * (sourcedId → ctid) of every live row: equal snapshots mean no row was written at all, since an
+ * update always leaves a new row version at a new ctid. Not xmin: Postgres 18's vacuum freezes
+ * all-visible pages eagerly, and a frozen row's xmin then reads as 2 though nobody wrote it.
+ */
+export async function rowVersions(db: Kysely<Database>, districtId: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const c of COLLECTIONS) {
-    const rows = await sql<{ s: string; x: string }>`select sourced_id as s, xmin::text as x from ${sql.table(LIVE_TABLE[c])} where district_id = ${districtId}`.execute(db);
-    for (const r of rows.rows) out[`${c}/${r.s}`] = r.x;
+    const rows = await sql<{ s: string; v: string }>`select sourced_id as s, ctid::text as v from ${sql.table(LIVE_TABLE[c])} where district_id = ${districtId}`.execute(db);
+    for (const r of rows.rows) out[`${c}/${r.s}`] = r.v;
   }
   return out;
 }
