@@ -23,12 +23,14 @@ let sys: TestSystem;
 let app: FastifyInstance;
 let catcher: SmtpCatcher;
 let baseUrl: string;
-let st: string;
+let python: string;
 
 beforeAll(async () => {
-  // Installs the pinned schemathesis into .tools/ on first use (a minute, once per machine).
+  // Installs the pinned schemathesis into .tools/ on first use (a minute, once per machine) and
+  // prints the venv's python: the CLI runs as `python -m schemathesis.cli`, not through `st`,
+  // whose shebang names the path the venv was built at.
   const { stdout } = await run(process.execPath, [join(projectRoot, 'scripts/schemathesis.mjs')], { cwd: projectRoot });
-  st = stdout.trim();
+  python = stdout.trim();
   [sys, catcher] = await Promise.all([startTestSystem(), startSmtpCatcher()]);
   // The API as deployed: on a real port, with a mail server (invites answer per user instead of 503).
   const config = loadConfig({ NODE_ENV: 'test', SUPPORT_API_TOKEN: sys.token, TEMPORAL_TASK_QUEUE: sys.config.temporal.taskQueue, SMTP_URL: catcher.smtpUrl });
@@ -59,6 +61,19 @@ interface Pass {
   toolErrors: number;
   output: string;
 }
+
+/** How one schemathesis process ended: its exit code (or spawn error code, or signal) and output. */
+interface Exit {
+  /** null when a signal ended it; a string (ENOENT, ERR_CHILD_PROCESS_STDIO_MAXBUFFER) when Node could not run or read it. */
+  code: number | string | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Past --max-time schemathesis finishes the requests in flight and writes its report; beyond this margin it is hung. */
+const PASS_MARGIN_MS = 120_000;
+const passLimitMs = params.fuzzSeconds * 1000 + PASS_MARGIN_MS;
 
 async function fuzz(name: string, headers: string[]): Promise<Pass> {
   const report = join(reportDir, `${name}.json`);
@@ -91,12 +106,40 @@ async function fuzz(name: string, headers: string[]): Promise<Pass> {
     '--no-color',
     ...headers.flatMap((h) => ['--header', h]),
   ];
-  const result = await run(st, args, { cwd: projectRoot, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' } }).then(
-    (r) => ({ code: 0, out: r.stdout + r.stderr }),
-    (e: { code?: number; stdout?: string; stderr?: string }) => ({ code: e.code ?? 1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+  const exit: Exit = await run(python, ['-m', 'schemathesis.cli', ...args], {
+    cwd: projectRoot,
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: passLimitMs,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, SCHEMATHESIS_TELEMETRY: 'false' },
+  }).then(
+    (r) => ({ code: 0, signal: null, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code?: number | string | null; signal?: string | null; stdout?: string; stderr?: string; message?: string }) => ({
+      code: e.code ?? null,
+      signal: e.signal ?? null,
+      stdout: e.stdout ?? '',
+      // Node's own errors (spawn ENOENT, maxBuffer exceeded) carry the reason in the message, which
+      // then names no arguments; other messages repeat the command line, token included, so not those.
+      stderr: `${e.stderr ?? ''}${typeof e.code === 'string' ? `\n${e.message ?? ''}` : ''}`,
+    }),
   );
+  // schemathesis' reproduction commands repeat the Authorization header: keep the token out of test output.
+  for (const key of ['stdout', 'stderr'] as const) exit[key] = exit[key].replaceAll(sys.token, '<support token>');
+  const out = exit.stdout + exit.stderr;
   const json = existsSync(report) ? JSON.parse(readFileSync(report, 'utf8')) : null;
-  return { ...summarize(json, result.out), output: result.out.slice(-6000), ...(result.code !== 0 && !json ? { failures: [`schemathesis exited ${result.code}: ${result.out.slice(-2000)}`] } : {}) };
+  const pass = { ...summarize(json, out), output: out.slice(-6000) };
+  if (pass.cases === 0) pass.failures.unshift(noCases(name, exit, json !== null));
+  else if (exit.code !== 0 && !json) pass.failures.unshift(`schemathesis exited ${exit.code}: ${out.slice(-2000)}`);
+  return pass;
+}
+
+/** Why a pass ran nothing, in the words of the process itself: exit code, signal, and stderr. */
+function noCases(name: string, exit: Exit, wroteReport: boolean): string {
+  return [
+    `schemathesis ran no test cases in the ${name} pass: exit code ${exit.code}${exit.signal ? `, killed by ${exit.signal}${exit.signal === 'SIGKILL' ? ` after the ${passLimitMs / 1000} s limit` : ''}` : ''}, ${wroteReport ? 'a report with 0 cases' : 'no JSON report'}`,
+    `stderr:\n${exit.stderr.slice(-4000) || '(empty)'}`,
+    `stdout (last 2000 characters):\n${exit.stdout.slice(-2000) || '(empty)'}`,
+  ].join('\n');
 }
 
 /**
@@ -121,13 +164,13 @@ test('schemathesis with the support token and with none: no 5xx, every documente
   const withToken = await fuzz('support-token', [`Authorization: Bearer ${sys.token}`]);
   const anonymous = await fuzz('anonymous', []);
   for (const p of [withToken, anonymous]) {
-    if (p.cases === 0) throw new Error(`schemathesis ran no test cases:\n${p.output}`);
+    if (p.cases === 0) throw new Error(p.failures.join('\n'));
   }
   expect([...withToken.failures, ...anonymous.failures]).toEqual([]);
   recordFigures('api-fuzz', { fuzzCases: withToken.cases + anonymous.cases, fuzzOperations: withToken.operations + anonymous.operations }, [
     `schemathesis (max ${params.fuzzExamples} examples per operation, ${params.fuzzSeconds} s per pass, seed ${params.seed}): ${withToken.cases} cases with the support token, ${anonymous.cases} with none; 0 server errors, 0 schema mismatches${withToken.toolErrors + anonymous.toolErrors ? `; ${withToken.toolErrors + anonymous.toolErrors} known hypothesis crash(es) on this Python (SystemError: AST constructor recursion depth mismatch) skipped` : ''}`,
   ]);
-}, 900_000);
+}, 2 * passLimitMs + 60_000);
 
 test('what the fuzzer found stays fixed: NUL in input is a 400, an unreachable SSO issuer is refused at registration', async () => {
   const headers = { authorization: `Bearer ${sys.token}`, 'content-type': 'application/json' };
