@@ -175,9 +175,25 @@ function nextStep(v: DistrictView): Html {
       parts.push(noteForm(v, 'review', 'Start review again'));
       break;
     }
-    case 'awaiting_year_start':
-      lead = html`Data approved. Waiting for the district’s leader to start the academic year in <a href="/admin/districts/${d.id}/year">Admin Mode</a>.`;
+    case 'awaiting_year_start': {
+      // Approval applies the approved roster (the initial load): only then can the leaders sign in.
+      const load = d.initialLoad as { runId: string; status: string; reason?: string } | null | undefined;
+      const run = load ? html`<a href="/admin/districts/${d.id}/runs/${load.runId}">initial load</a>` : '';
+      const loading = !load
+        ? ''
+        : load.status === 'succeeded'
+          ? html` The approved roster is live (${run}): its administrators can be made <a href="#leaders">leaders</a>, who then sign in with ClassLink.`
+          : load.status === 'running'
+            ? html` <span data-reload-after="2000">Loading the approved roster (${run}): the leaders can sign in once it is done. This page updates when it is.</span>`
+            : load.status === 'held'
+              ? html` The ${run} is held for your decision: approve or discard it on its page.`
+              : html` The ${run} ${load.status}${load.reason ? html`: ${load.reason}` : ''}. Until a sync applies the roster, the leaders cannot sign in.`;
+      lead = html`Data approved.${loading} Waiting for the district’s leader to start the academic year in <a href="/admin/districts/${d.id}/year">Admin Mode</a>.`;
+      if (!active && load && (load.status === 'failed' || load.status === 'discarded')) {
+        parts.push(noteForm(v, 'sync-now', 'Sync now', { title: 'Load the roster', hint: 'Applies the approved roster now, so the district’s leaders can sign in.' }));
+      }
       break;
+    }
     case 'syncing':
       lead = `Syncing ${cronWords(d.nightly?.cronSchedule)}.`;
       if (active) break;
@@ -364,7 +380,7 @@ function decisionFact(decision: { action?: string; by?: string; at?: string; not
 export function runBody(d: any, run: any, filter: IssueFilter, csrfToken: string | null, form: FormState | null, done: string | null, decided: AuditEvent | null = null): Html {
   const base = `/admin/districts/${d.id}`;
   const timings = Object.entries((run.timings ?? {}) as Record<string, number>);
-  return html`<div class="row"><h1>${run.kind === 'review' ? 'Review' : run.kind === 'nightly' ? 'Nightly sync' : 'Manual sync'} of ${d.name}</h1>${statusBadge(run.status)}</div>
+  return html`<div class="row"><h1>${run.kind === 'review' ? 'Review' : run.kind === 'nightly' ? 'Nightly sync' : run.kind === 'initial' ? 'Initial load' : 'Manual sync'} of ${d.name}</h1>${statusBadge(run.status)}</div>
 ${done && DONE_MESSAGES[done] ? alert('ok', DONE_MESSAGES[done]!) : ''}
 <dl class="facts">
 <dt>Run id</dt><dd class="mono">${run.id}</dd>

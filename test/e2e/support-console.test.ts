@@ -144,6 +144,10 @@ test('support signs in, reviews demo, reads the report and clicks Data approved'
     // Approval started the initial load that applies the approved roster.
     expect(state.json.initialLoad).toMatchObject({ status: expect.stringMatching(/^(running|succeeded)$/) });
     await see.text(page.locator('#audit'), 'initial sync started');
+    // The page says so, and (it refreshes while a run goes) that the leaders can sign in once it is live.
+    await see.text(page.locator('#main'), 'The approved roster is live', 90_000);
+    await see.visible(page.getByRole('link', { name: 'initial load' }));
+    await shot(page, 'initial-load');
 
     // The requirements page the report links to.
     await page.goto(`${base}/requirements#rule-users.role.skipped`);
