@@ -29,7 +29,7 @@ import {
   setRunStatus,
 } from '../roster/runs.js';
 import { syncSettings } from '../roster/settings.js';
-import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, stagedCounts } from '../roster/staging.js';
+import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, reclaimStaging, stagedCounts } from '../roster/staging.js';
 import {
   liveHashes,
   nothingChanged,
@@ -331,6 +331,7 @@ export function createActivities(deps: ActivityDeps) {
         // Staging of this run, and of earlier failed or discarded ones it supersedes, is no longer needed.
         await dropStaging(db, runId);
         await dropResolvedStaging(db, districtId);
+        await reclaimStaging(db);
       }
       return summarize(runId);
     },

@@ -197,3 +197,13 @@ export async function dropResolvedStaging(db: Kysely<Database>, districtId: stri
   for (const { id } of resolved) await dropStaging(db, id);
   return resolved.map((r) => r.id);
 }
+
+/**
+ * Vacuums the staging tables once a run's rows are deleted. Every later scan of staging (validation
+ * reads whole collections) otherwise reads through the dead rows until autovacuum gets there: three
+ * size-l full syncs in a row validated in 8.8, 10.9 and 13.5 s. skip_locked: when another run's
+ * vacuum holds a table, that one does the work.
+ */
+export async function reclaimStaging(db: Kysely<Database>): Promise<void> {
+  await sql`vacuum (skip_locked) staging_records, staging_unchanged, staging_pages`.execute(db);
+}
