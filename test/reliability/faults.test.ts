@@ -69,9 +69,13 @@ async function play(s: Scenario, i: number): Promise<Outcome> {
   );
   sandbox.clearFaults();
   const row = (await runRow(db, run.runId))!;
-  const unchanged = JSON.stringify(await rowVersions(db, districtId)) === JSON.stringify(before);
+  const after = await rowVersions(db, districtId);
+  const rewritten = Object.keys({ ...before, ...after }).filter((k) => before[k] !== after[k]);
   const { differences, rowsLost } = await compareLive(db, districtId, sandbox.generator);
-  if (!unchanged) problems.push('live rows were rewritten');
+  if (rewritten.length) {
+    const detail = await db.selectFrom('sync_runs').select(['id', 'kind', 'status', 'started_at', 'finished_at', 'counts']).where('district_id', '=', districtId).orderBy('started_at').execute();
+    problems.push(`live rows were rewritten: ${rewritten.length}, e.g. ${rewritten.slice(0, 3).map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')}; runs: ${JSON.stringify(detail)}`);
+  }
   problems.push(...describeDifferences(differences));
   if (s.expect === 'retried') {
     if (row.status !== 'succeeded') problems.push(`expected the run to succeed after retries, it is ${row.status}: ${row.reason}`);
