@@ -22,20 +22,30 @@ type ByCollection = Record<Collection, number>;
  */
 export const RULES_VERSION = createHash('md5').update(JSON.stringify([RECORD_RULES, WARNING_RULES])).digest('hex').slice(0, 16);
 
-/** Whether this run may stage unchanged records apart, and why (kept in the run's summary). */
-export async function unchangedShortcut(db: Kysely<Database>, run: Pick<SyncRun, 'district_id' | 'mode' | 'dry_run'>): Promise<{ use: boolean; why: string }> {
-  if (run.dry_run) return { use: false, why: 'a review shows the whole feed' };
-  if (run.mode !== 'full') return { use: false, why: 'a delta feed holds only changed records already' };
-  const last = await db
+/** The run that applied the district's live roster as it stands: its rules, and the warnings it found on which day. */
+async function lastAppliedRun(db: Kysely<Database>, districtId: string) {
+  return db
     .selectFrom('sync_runs')
-    .select(['id', sql<string | null>`summary->>'rulesVersion'`.as('rules')])
-    .where('district_id', '=', run.district_id)
+    .select([
+      'id',
+      sql<string | null>`summary->>'rulesVersion'`.as('rules'),
+      sql<Record<string, number> | null>`summary->'warnings'`.as('warnings'),
+      sql<string | null>`summary->>'today'`.as('today'),
+    ])
+    .where('district_id', '=', districtId)
     .where('dry_run', '=', false)
     .where('status', '=', 'succeeded')
     .where(sql<boolean>`(summary->>'applied')::boolean is true`)
     .orderBy('started_at', 'desc')
     .limit(1)
     .executeTakeFirst();
+}
+
+/** Whether this run may stage unchanged records apart, and why (kept in the run's summary). */
+export async function unchangedShortcut(db: Kysely<Database>, run: Pick<SyncRun, 'district_id' | 'mode' | 'dry_run'>): Promise<{ use: boolean; why: string }> {
+  if (run.dry_run) return { use: false, why: 'a review shows the whole feed' };
+  if (run.mode !== 'full') return { use: false, why: 'a delta feed holds only changed records already' };
+  const last = await lastAppliedRun(db, run.district_id);
   if (!last) return { use: false, why: 'no applied run yet' };
   if (last.rules !== RULES_VERSION) return { use: false, why: `the record rules changed since run ${last.id}: every record is validated again` };
   return { use: true, why: `records identical to the live roster (applied by run ${last.id}) are staged by id and hash` };
@@ -168,16 +178,7 @@ export async function unchangedRunCounts(db: Kysely<Database>, runId: string): P
  * warnings, so they are copied instead of searched for again over the whole roster. Null otherwise.
  */
 export async function reuseWarnings(db: Kysely<Database>, runId: string, districtId: string, today: string): Promise<{ from: string; counts: Record<string, number> } | null> {
-  const last = await db
-    .selectFrom('sync_runs')
-    .select(['id', sql<Record<string, number> | null>`summary->'warnings'`.as('warnings'), sql<string | null>`summary->>'today'`.as('today'), sql<string | null>`summary->>'rulesVersion'`.as('rules')])
-    .where('district_id', '=', districtId)
-    .where('dry_run', '=', false)
-    .where('status', '=', 'succeeded')
-    .where(sql<boolean>`(summary->>'applied')::boolean is true`)
-    .orderBy('started_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+  const last = await lastAppliedRun(db, districtId);
   if (!last?.warnings || last.today !== today || last.rules !== RULES_VERSION) return null;
   await sql`
     insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
