@@ -1,14 +1,14 @@
 // One full sync of a sandbox district with the worker as its own process, measuring its memory.
 //   npx tsx bench/sync-rss.ts [--size l] [--runs 2] [--prod]
-// --prod: compile the project (tsc → .data/dist), prebuild the workflow bundle, and run the worker
-// as compiled JavaScript loading that bundle (bench/prod-worker.ts), as production should.
+// --prod: run the worker as production does: `npm run build`'s output (compiled JavaScript and the
+// prebuilt workflow bundle, built into .data/dist) on plain node with worker/memory.ts' heap options.
 // Starts embedded Postgres, the Temporal dev server (pinned CLI) and the sandbox tenant here, and
 // the worker as `/usr/bin/time -v node --import tsx worker/main.ts`; samples the worker's
 // /proc/<pid>/status (VmRSS, VmHWM) every 200 ms. Prints the peak RSS at startup (workflow bundling)
 // and during the sync, /usr/bin/time's maximum resident set size, and each phase's duration.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectRoot, readTemporalToolPaths } from '../config/tools.js';
@@ -21,7 +21,8 @@ import { startSandbox } from '../sandbox/server.js';
 import type { Size } from '../sandbox/generator.js';
 import { freePort } from '../lib/free-port.js';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { WORKER_NODE_OPTIONS } from '../worker/memory.js';
 import { SEARCH_ATTRIBUTE_KEYS } from '../workflows/search-attributes.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'l' }, runs: { type: 'string', default: '2' }, entry: { type: 'string', default: 'worker/main.ts' }, prod: { type: 'boolean', default: false } } });
@@ -82,12 +83,13 @@ async function main(): Promise<void> {
   const extraEnv: Record<string, string> = {};
   if (values.prod) {
     const dist = join(projectRoot, '.data', 'dist');
-    rmSync(dist, { recursive: true, force: true });
-    execFileSync(process.execPath, [join(projectRoot, 'node_modules/typescript/bin/tsc'), '-p', '.', '--outDir', dist, '--sourceMap', 'false'], { cwd: projectRoot, stdio: 'inherit' });
-    const { code } = await bundleWorkflowCode({ workflowsPath: join(projectRoot, 'workflows/index.ts'), logger: new DefaultLogger('WARN') });
-    writeFileSync(join(dist, 'workflows-bundle.js'), code);
-    values.entry = join(dist, 'bench/prod-worker.js');
-    extraEnv.BENCH_WORKFLOW_BUNDLE = join(dist, 'workflows-bundle.js');
+    execFileSync(process.execPath, [join(projectRoot, 'scripts/build.mjs'), dist], { cwd: projectRoot, stdio: 'inherit' });
+    values.entry = join(dist, 'worker/main.js');
+    extraEnv.WORKFLOW_BUNDLE_PATH = join(dist, 'workflow-bundle.js');
+    extraEnv.NODE_OPTIONS = WORKER_NODE_OPTIONS;
+    // No metrics endpoints: the defaults may be taken by another worker on the machine.
+    extraEnv.WORKER_HTTP_PORT = '0';
+    extraEnv.WORKER_SDK_METRICS_PORT = '0';
   }
   const timeOut: string[] = [];
   // A .ts entry runs through tsx (as `npm run worker` does); a compiled .js/.mjs entry runs on plain node.

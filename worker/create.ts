@@ -61,7 +61,8 @@ export async function createSyncWorker(parts: WorkerParts): Promise<Worker> {
     ...(parts.workflowBundle ? { workflowBundle: parts.workflowBundle } : { workflowsPath }),
     interceptors: {
       activity: [syncActivityInterceptors({ db: parts.db, metrics: parts.metrics, log: parts.log })],
-      workflowModules: workflowInterceptorModules,
+      // A prebuilt bundle has them inside (scripts/build-workflow-bundle.ts); the SDK warns if given twice.
+      ...(parts.workflowBundle ? {} : { workflowModules: workflowInterceptorModules }),
     },
     maxConcurrentActivityTaskExecutions: parts.maxConcurrentActivityTaskExecutions ?? WORKER_MAX_ACTIVITIES,
     shutdownGraceTime: graceMs,
