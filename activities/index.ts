@@ -9,6 +9,7 @@ import { deltaFilter } from '../oneroster/delta.js';
 import { OneRosterError } from '../oneroster/errors.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster/types.js';
 import { currentAcademicYear } from '../roster/academic-years.js';
+import { zeroPerCollection } from '../roster/entities.js';
 import { applyStaging, type ApplyOptions } from '../roster/apply.js';
 import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
@@ -41,7 +42,6 @@ import {
   unchangedPlan,
   unchangedRunCounts,
   unchangedShortcut,
-  zeroCounts,
 } from '../roster/unchanged.js';
 import { applySkipRules, resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
@@ -223,7 +223,7 @@ export function createActivities(deps: ActivityDeps) {
           const nothingNew = liveActive !== null;
           // Unchanged records were validated when applied (same rules: see unchangedShortcut).
           const checked = nothingNew
-            ? { errors: 0, quarantined: zeroCounts(), skipped: await skippedCounts(db, runId) }
+            ? { errors: 0, quarantined: zeroPerCollection(), skipped: await skippedCounts(db, runId) }
             : await validateStaging(db, { runId, districtId, delta });
           const rulesMs = lap();
           phase = 'warnings';

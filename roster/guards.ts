@@ -4,6 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
+import { perCollection } from './entities.js';
 import { removals, type Plan } from './plan.js';
 import { ruleById } from './rules.js';
 import type { SyncSettings } from './settings.js';
@@ -107,9 +108,7 @@ export async function stagedNotSkipped(db: Kysely<Database>, runId: string): Pro
     .where('skip_reason', 'is', null)
     .groupBy('entity')
     .execute();
-  const out = Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<Collection, number>;
-  for (const r of rows) out[r.entity as Collection] = Number(r.n);
-  return out;
+  return perCollection(rows);
 }
 
 /** YYYY-MM-DD of `now` in an IANA time zone. */

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, SyncRun } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
-import { emptyCounts, LIVE_TABLE, type EntityCounts } from './entities.js';
+import { emptyCounts, LIVE_TABLE, perCollection, zeroPerCollection, type EntityCounts } from './entities.js';
 import { PLAN_KINDS, type EntityPlan, type Plan } from './plan.js';
 import { RECORD_RULES, WARNING_RULES } from './rules.js';
 
@@ -68,10 +68,6 @@ export async function liveHashes(db: Kysely<Database>, districtId: string, colle
   return new Map(rows.map((r) => [r.sourced_id, r.content_hash]));
 }
 
-function zeros(): ByCollection {
-  return Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as ByCollection;
-}
-
 export async function unchangedCounts(db: Kysely<Database>, runId: string): Promise<ByCollection> {
   const rows = await db
     .selectFrom('staging_unchanged')
@@ -79,9 +75,7 @@ export async function unchangedCounts(db: Kysely<Database>, runId: string): Prom
     .where('run_id', '=', runId)
     .groupBy('entity')
     .execute();
-  const out = zeros();
-  for (const r of rows) out[r.entity as Collection] = Number(r.n);
-  return out;
+  return perCollection(rows);
 }
 
 /**
@@ -93,7 +87,7 @@ export async function nothingChanged(db: Kysely<Database>, runId: string, distri
   const applicable = await sql<{ n: number }>`
     select count(*)::int as n from staging_records where run_id = ${runId} and skip_reason is null`.execute(db);
   if ((applicable.rows[0]?.n ?? 0) > 0) return null;
-  const liveActive = zeros();
+  const liveActive = zeroPerCollection();
   for (const c of COLLECTIONS) {
     const r = await sql<{ active: number; missing: number; ids: number }>`
       select (select count(*)::int from ${sql.table(LIVE_TABLE[c])} where district_id = ${districtId} and deleted_at is null) as active,
@@ -146,12 +140,8 @@ export async function skippedCounts(db: Kysely<Database>, runId: string): Promis
     .where('skip_reason', 'is not', null)
     .groupBy('entity')
     .execute();
-  const out = zeros();
-  for (const r of rows) out[r.entity as Collection] = Number(r.n);
-  return out;
+  return perCollection(rows);
 }
-
-export { zeros as zeroCounts };
 
 /** The plan of a run in which nothing changed: every active live record stays as it is. */
 export function unchangedPlan(unchanged: ByCollection, liveActive: ByCollection): Plan {

@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
-import { LIVE_TABLE } from './entities.js';
+import { LIVE_TABLE, perCollection, zeroPerCollection } from './entities.js';
 import { RECORD_RULES, type Check, type RecordRule } from './rules.js';
 
 export interface ValidateContext {
@@ -178,10 +178,6 @@ export class Sql {
   }
 }
 
-function emptyByCollection(): Record<Collection, number> {
-  return Object.fromEntries(COLLECTIONS.map((c) => [c, 0])) as Record<Collection, number>;
-}
-
 /** Clears what an earlier attempt of this validation left, so a retry does not double anything. */
 export async function resetValidation(db: Kysely<Database>, runId: string): Promise<void> {
   await db.deleteFrom('run_issues').where('run_id', '=', runId).execute();
@@ -192,7 +188,7 @@ export async function resetValidation(db: Kysely<Database>, runId: string): Prom
 /** Marks records fetched but deliberately not synced (guardians, parents); counts per collection. */
 export async function applySkipRules(db: Kysely<Database>, ctx: ValidateContext): Promise<Record<Collection, number>> {
   const q = sqlBuilder(ctx);
-  const skipped = emptyByCollection();
+  const skipped = zeroPerCollection();
   for (const rule of RECORD_RULES.filter((r) => r.severity === 'skip')) {
     const res = await sql<{ n: number }>`
       with s as (
@@ -236,9 +232,7 @@ export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext
     .where('quarantine_rule', 'is not', null)
     .groupBy('entity')
     .execute();
-  const quarantined = emptyByCollection();
-  for (const r of rows) quarantined[r.entity as Collection] = Number(r.n);
-  return { errors, quarantined, skipped };
+  return { errors, quarantined: perCollection(rows), skipped };
 }
 
 /**
