@@ -1,37 +1,19 @@
 // Helpers for sync integration tests: a district on the sandbox, runs started as their own
 // workflows on the real dev server, and snapshots of the live tables.
-import { rowVersions } from '../reliability/support/rig.js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { createSecretBox } from '../../db/secrets.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
 import type { AcademicYear, RunKind, RunSummary } from '../../workflows/messages.js';
+import { registerDistrict as registerTenantDistrict, rowVersions, type StartedRun } from '../reliability/support/rig.js';
 import { waitFor, type TestSystem } from '../support/system.js';
 
 export async function registerDistrict(sys: TestSystem, id: string, settings: Record<string, unknown> = {}): Promise<void> {
-  const secrets = createSecretBox(sys.config.secretsKey);
-  await sys.database.db
-    .insertInto('districts')
-    .values({
-      id,
-      name: `${id} ISD`,
-      timezone: 'America/Chicago',
-      oneroster_base_url: sys.sandbox.onerosterBaseUrl,
-      oneroster_auth_kind: 'oauth2',
-      oneroster_client_id: sys.sandbox.clientId,
-      oneroster_secret_enc: secrets.seal(sys.sandbox.clientSecret),
-      oneroster_token_url: sys.sandbox.tokenUrl,
-      settings: JSON.stringify(settings),
-    })
-    .execute();
+  await registerTenantDistrict(sys.database.db, id, sys.sandbox, settings, createSecretBox(sys.config.secretsKey));
 }
 
-export interface StartedRun {
-  runId: string;
-  workflowId: string;
-  result: Promise<RunSummary>;
-}
+export type { StartedRun };
 
 /** Starts a sync run as its own workflow (as DistrictOnboarding does for one-off runs). */
 export async function startRun(

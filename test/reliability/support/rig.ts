@@ -33,7 +33,8 @@ export interface Tenant {
   clientSecret: string;
 }
 
-export async function registerDistrict(db: Kysely<Database>, id: string, tenant: Tenant, settings: Record<string, unknown> = {}): Promise<void> {
+/** `secrets`: the box of the worker that will read the connection (default: the test config's). */
+export async function registerDistrict(db: Kysely<Database>, id: string, tenant: Tenant, settings: Record<string, unknown> = {}, secrets: SecretBox = secretBox()): Promise<void> {
   await db
     .insertInto('districts')
     .values({
@@ -43,7 +44,7 @@ export async function registerDistrict(db: Kysely<Database>, id: string, tenant:
       oneroster_base_url: tenant.onerosterBaseUrl,
       oneroster_auth_kind: 'oauth2',
       oneroster_client_id: tenant.clientId,
-      oneroster_secret_enc: secretBox().seal(tenant.clientSecret),
+      oneroster_secret_enc: secrets.seal(tenant.clientSecret),
       oneroster_token_url: tenant.tokenUrl,
       settings: JSON.stringify(settings),
     })
