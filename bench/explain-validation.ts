@@ -10,10 +10,9 @@ import { createDb } from '../db/connect.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { freePort } from '../lib/free-port.js';
-import { COLLECTIONS } from '../oneroster/types.js';
 import { analyzeStaging, inBatch } from '../roster/batch.js';
 import { computePlan } from '../roster/plan.js';
-import { copyWriter, markCollectionComplete } from '../roster/staging.js';
+import { stageGenerated } from './stage-generated.js';
 import { resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import { createGenerator, type Size } from '../sandbox/generator.js';
@@ -34,12 +33,7 @@ async function main(): Promise<void> {
     const gen = createGenerator({ seed: 1, size: values.size as Size });
     const runId = 'run-1';
     await db.insertInto('sync_runs').values({ id: runId, district_id: 'p', kind: 'manual', mode: 'full', dry_run: false, status: 'running', counts: '{}', timings: '{}', progress: '{}', summary: '{}' }).execute();
-    const writer = copyWriter(pool);
-    for (const c of COLLECTIONS) {
-      const n = gen.count(c);
-      for (let o = 0; o < n; o += 1000) await writer.writePage(runId, { collection: c, offset: o, limit: 1000, totalCount: n, records: gen.slice(c, o, 1000) as never });
-      await markCollectionComplete(db, runId, c);
-    }
+    await stageGenerated(db, pool, runId, gen);
     await inBatch(db, async (trx) => {
       await sql`load 'auto_explain'`.execute(trx);
       await sql.raw(`set auto_explain.log_min_duration = ${Number(values['min-ms'])}`).execute(trx);

@@ -8,10 +8,9 @@ import { projectRoot } from '../config/tools.js';
 import { createDb } from '../db/connect.js';
 import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { COLLECTIONS } from '../oneroster/types.js';
 import { analyzeStaging, inBatch } from '../roster/batch.js';
 import { computePlan } from '../roster/plan.js';
-import { copyWriter, markCollectionComplete } from '../roster/staging.js';
+import { stageGenerated } from './stage-generated.js';
 import { resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import { applyStaging } from '../roster/apply.js';
@@ -38,14 +37,7 @@ async function main(): Promise<void> {
     for (const pass of [1, 2]) {
       const runId = `run-${pass}`;
       await db.insertInto('sync_runs').values({ id: runId, district_id: 'p', kind: 'manual', mode: 'full', dry_run: false, status: 'running', counts: '{}', timings: '{}', progress: '{}', summary: '{}' }).execute();
-      const writer = copyWriter(pool);
-      await time(`pass ${pass} stage`, async () => {
-        for (const c of COLLECTIONS) {
-          const n = gen.count(c);
-          for (let o = 0; o < n; o += 1000) await writer.writePage(runId, { collection: c, offset: o, limit: 1000, totalCount: n, records: gen.slice(c, o, 1000) as never });
-          await markCollectionComplete(db, runId, c);
-        }
-      });
+      await time(`pass ${pass} stage`, () => stageGenerated(db, pool, runId, gen));
       await inBatch(db, async (trx) => {
         await time('analyze', () => analyzeStaging(trx));
         await time('reset', () => resetValidation(trx, runId));
