@@ -29,21 +29,20 @@ import {
   setProgress,
   setRunStatus,
 } from '../roster/runs.js';
+import { RULES_VERSION } from '../roster/rules.js';
 import { syncSettings } from '../roster/settings.js';
-import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, reclaimStaging, stagedCounts } from '../roster/staging.js';
+import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, reclaimStaging, skippedCounts, stagedCounts } from '../roster/staging.js';
 import {
   liveHashes,
   nothingChanged,
-  RULES_VERSION,
   reuseWarnings,
-  skippedCounts,
   stageUnchangedFully,
   unchangedCounts,
   unchangedPlan,
   unchangedRunCounts,
   unchangedShortcut,
 } from '../roster/unchanged.js';
-import { applySkipRules, resetValidation, validateStaging } from '../roster/validate.js';
+import { requireCurrentRecordChecks, RecordChecksOutdatedError, resetValidation, validateStaging } from '../roster/validate.js';
 import { findWarnings } from '../roster/warnings.js';
 import type { RunSummary } from '../workflows/messages.js';
 import { releaseAbandonedRun } from './abandoned-runs.js';
@@ -98,11 +97,15 @@ async function withHeartbeat<T>(details: () => unknown, work: () => Promise<T>):
   }
 }
 
-/** A OneRoster failure that retrying cannot fix (bad credentials, 403, 404) stops the run at once. */
+/**
+ * A failure that retrying cannot fix stops the run at once: a OneRoster one (bad credentials, 403,
+ * 404), or records checked under other rules than this worker's.
+ */
 function asActivityError(err: unknown): unknown {
   if (err instanceof OneRosterError && !err.retryable) {
     return ApplicationFailure.create({ type: `OneRoster.${err.code}`, message: err.message, nonRetryable: true });
   }
+  if (err instanceof RecordChecksOutdatedError) return ApplicationFailure.create({ type: err.name, message: err.message, nonRetryable: true });
   return err;
 }
 
@@ -192,6 +195,7 @@ export function createActivities(deps: ActivityDeps) {
       let phase = 'validate';
       // Visible at once; everything else of validation commits together.
       await setProgress(db, runId, { phase: 'validate' });
+      await requireCurrentRecordChecks(db, runId).catch((err: unknown) => Promise.reject(asActivityError(err)));
       return withHeartbeat(
         () => ({ phase }),
         () => inBatch(db, async (db) => {
@@ -210,7 +214,6 @@ export function createActivities(deps: ActivityDeps) {
           const unchanged = await unchangedCounts(db, runId);
           let liveActive: Record<Collection, number> | null = null;
           if (Object.values(unchanged).some((n) => n > 0)) {
-            await applySkipRules(db, { runId, districtId, delta });
             liveActive = await nothingChanged(db, runId, districtId, unchanged);
             if (!liveActive) {
               phase = 'copy unchanged';

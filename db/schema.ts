@@ -104,8 +104,10 @@ export interface StagingRecordsTable {
   sourced_id: string | null;
   data: Json<Record<string, unknown>>;
   quarantine_rule: string | null;
-  /** Set by validation for records fetched but deliberately not synced (guardians, parents). */
+  /** Set as the record is staged for records fetched but deliberately not synced (guardians, parents). */
   skip_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  /** [ruleId, message] of every local rule the record breaks (roster/record-checks.ts); null: none. */
+  faults: ColumnType<[string, string][] | null, string | null | undefined, string | null>;
   /** md5 of the record's JSON as staged (null for rows staged before it existed). */
   content_hash: ColumnType<string | null, string | null | undefined, string | null>;
 }
@@ -128,6 +130,8 @@ export interface StagingPagesTable {
   total_count: number | null;
   /** True on the last page of a collection: a resumed fetch skips the collection. */
   complete: ColumnType<boolean, boolean | undefined, boolean>;
+  /** RULES_VERSION the page's records were checked against (roster/record-checks.ts). */
+  rules_version: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface SupportAccountsTable {

@@ -2,6 +2,7 @@
 // the district, and how they fix it at the SIS/ClassLink side. Validation (validate.ts), warnings
 // (warnings.ts) and guards (guards.ts) execute these entries; a later issue generates the
 // "Roster requirements" page from them. Keep messages in words a district's roster lead understands.
+import { createHash } from 'node:crypto';
 import { CLASS_TYPES, ENROLLMENT_ROLES, ORG_TYPES, SESSION_TYPES, STATUSES, USER_ROLES } from '../oneroster/records.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
 import { MAX_SOURCED_ID_LENGTH, UNSTORABLE_KEY } from './storable.js';
@@ -429,6 +430,14 @@ export const GUARD_RULES: readonly GuardRule[] = [
     fix: 'publish the current school year\'s terms in the SIS and share them in ClassLink (a rollover may be incomplete)',
   },
 ];
+
+/**
+ * Which rules are in force. Live rows were validated by the record rules of the run that applied
+ * them, and its warnings found by its warning rules: when the rules change (a new release), every
+ * record is validated again, no record is taken as unchanged and no warning is reused. Staged pages
+ * note the version their records were checked against (roster/record-checks.ts).
+ */
+export const RULES_VERSION = createHash('md5').update(JSON.stringify([RECORD_RULES, WARNING_RULES])).digest('hex').slice(0, 16);
 
 export const RULES: readonly Rule[] = [...RECORD_RULES, ...WARNING_RULES, ...GUARD_RULES];
 

@@ -9,7 +9,10 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../db/schema.js';
 import type { Collection, Page } from '../oneroster/types.js';
-import { contentHash, stagingId, stagingJson } from './storable.js';
+import { perCollection } from './entities.js';
+import { checkRecord } from './record-checks.js';
+import { RULES_VERSION } from './rules.js';
+import { contentHash, stagingForm, stagingId } from './storable.js';
 
 export interface StagingWriter {
   readonly method: 'copy' | 'insert';
@@ -26,16 +29,26 @@ interface StagedRecord {
   sourcedId: string | null;
   json: string;
   hash: string;
+  /** The local rules' verdict (roster/record-checks.ts), for records staged in full. */
+  skip: string | null;
+  faults: string | null;
 }
 
-/** A page's records as staged: changed ones with their JSON, unchanged ones (see writePage) apart. */
+/**
+ * A page's records as staged: changed ones with their JSON and the local rules' verdict, unchanged
+ * ones (see writePage) apart: they passed the same rules when they were applied.
+ */
 function splitPage(page: Page, live?: ReadonlyMap<string, string>): { changed: StagedRecord[]; unchanged: StagedRecord[] } {
   const changed: StagedRecord[] = [];
   const unchanged: StagedRecord[] = [];
   page.records.forEach((record, ordinal) => {
-    const json = stagingJson(record);
-    const r = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json) };
-    (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash ? unchanged : changed).push(r);
+    const { json, value } = stagingForm(record);
+    const r: StagedRecord = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json), skip: null, faults: null };
+    if (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash) return void unchanged.push(r);
+    const verdict = checkRecord(page.collection, value);
+    r.skip = verdict.skip;
+    r.faults = verdict.faults && JSON.stringify(verdict.faults);
+    changed.push(r);
   });
   return { changed, unchanged };
 }
@@ -50,11 +63,11 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
           await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
         }
         const at = { run_id: runId, entity: page.collection, page_offset: page.offset };
-        // Postgres takes at most 65535 parameters per statement: 8 per row.
+        // Postgres takes at most 65535 parameters per statement: 10 per row.
         for (let i = 0; i < changed.length; i += 5000) {
           await trx
             .insertInto('staging_records')
-            .values(changed.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId, data: r.json, content_hash: r.hash, quarantine_rule: null })))
+            .values(changed.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId, data: r.json, content_hash: r.hash, quarantine_rule: null, skip_reason: r.skip, faults: r.faults })))
             .execute();
         }
         for (let i = 0; i < unchanged.length; i += 5000) {
@@ -65,8 +78,8 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
         }
         await trx
           .insertInto('staging_pages')
-          .values({ run_id: runId, entity: page.collection, page_offset: page.offset, record_count: page.records.length, total_count: page.totalCount })
-          .onConflict((oc) => oc.columns(['run_id', 'entity', 'page_offset']).doUpdateSet({ record_count: page.records.length, total_count: page.totalCount }))
+          .values({ run_id: runId, entity: page.collection, page_offset: page.offset, record_count: page.records.length, total_count: page.totalCount, rules_version: RULES_VERSION })
+          .onConflict((oc) => oc.columns(['run_id', 'entity', 'page_offset']).doUpdateSet({ record_count: page.records.length, total_count: page.totalCount, rules_version: RULES_VERSION }))
           .execute();
       });
     },
@@ -98,10 +111,11 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
         // deletes, which, run for every page, were the costliest statement of a size-l sync (Postgres
         // probed them through the (run_id, entity, sourced_id) index, a scan growing with every page).
         const { rows } = await client.query<{ fresh: boolean }>(
-          `insert into staging_pages (run_id, entity, page_offset, record_count, total_count) values ($1, $2, $3, $4, $5)
-           on conflict (run_id, entity, page_offset) do update set record_count = excluded.record_count, total_count = excluded.total_count
+          `insert into staging_pages (run_id, entity, page_offset, record_count, total_count, rules_version) values ($1, $2, $3, $4, $5, $6)
+           on conflict (run_id, entity, page_offset) do update
+             set record_count = excluded.record_count, total_count = excluded.total_count, rules_version = excluded.rules_version
            returning (xmax = 0) as fresh`,
-          [runId, page.collection, page.offset, page.records.length, page.totalCount],
+          [runId, page.collection, page.offset, page.records.length, page.totalCount, RULES_VERSION],
         );
         if (!rows[0]?.fresh) {
           for (const table of ['staging_records', 'staging_unchanged']) {
@@ -111,8 +125,8 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
         const prefix = `${csv(runId)},${csv(page.collection)},${page.offset},`;
         await copyRows(
           client,
-          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash) from stdin with (format csv)',
-          changed.map((r) => `${prefix}${r.ordinal},${csv(r.sourcedId)},${csv(r.json)},${r.hash}\n`).join(''),
+          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults) from stdin with (format csv)',
+          changed.map((r) => `${prefix}${r.ordinal},${csv(r.sourcedId)},${csv(r.json)},${r.hash},${csv(r.skip)},${csv(r.faults)}\n`).join(''),
         );
         await copyRows(
           client,
@@ -177,6 +191,18 @@ export async function stagedCounts(db: Kysely<Database>, runId: string): Promise
     for (const r of rows) out[r.entity] = (out[r.entity] ?? 0) + Number(r.n);
   }
   return out;
+}
+
+/** Records skipped by the skip rules (guardians, parents) as they were staged, per collection. */
+export async function skippedCounts(db: Kysely<Database>, runId: string): Promise<Record<Collection, number>> {
+  const rows = await db
+    .selectFrom('staging_records')
+    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('run_id', '=', runId)
+    .where('skip_reason', 'is not', null)
+    .groupBy('entity')
+    .execute();
+  return perCollection(rows);
 }
 
 export async function dropStaging(db: Kysely<Database>, runId: string): Promise<void> {

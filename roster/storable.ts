@@ -25,8 +25,13 @@ export function stagingId(record: unknown): string | null {
 
 /** The record as JSON Postgres accepts; unstorable strings replaced and listed under UNSTORABLE_KEY. */
 export function stagingJson(record: unknown): string {
+  return stagingForm(record).json;
+}
+
+/** The record as staged: its JSON, and the value that JSON holds (the record itself unless strings had to be replaced). */
+export function stagingForm(record: unknown): { json: string; value: unknown } {
   const json = JSON.stringify(record) ?? 'null';
-  if (!SUSPECT_JSON.test(json)) return json;
+  if (!SUSPECT_JSON.test(json)) return { json, value: record };
   const paths: string[] = [];
   const clean = (v: unknown, path: string): unknown => {
     if (typeof v === 'string') {
@@ -41,9 +46,9 @@ export function stagingJson(record: unknown): string {
     return v;
   };
   const data = clean(record, '');
-  if (paths.length === 0) return json;
+  if (paths.length === 0) return { json, value: record };
   const marked = data && typeof data === 'object' && !Array.isArray(data) ? { ...data, [UNSTORABLE_KEY]: paths } : { [UNSTORABLE_KEY]: paths, value: data };
-  return JSON.stringify(marked);
+  return { json: JSON.stringify(marked), value: marked };
 }
 
 /** A staged record's content hash: md5 of its staged JSON, compared with the live row's to skip unchanged rows. */

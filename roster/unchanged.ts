@@ -5,22 +5,15 @@
 // missing: the run is done once warnings and guards are re-read from the live roster), or copies the
 // unchanged records' data from the live tables into staging_records and validates the whole feed as
 // a run without this shortcut would.
-import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { Database, SyncRun } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
 import { emptyCounts, LIVE_TABLE, perCollection, zeroPerCollection, type EntityCounts } from './entities.js';
 import { PLAN_KINDS, type EntityPlan, type Plan } from './plan.js';
-import { RECORD_RULES, WARNING_RULES } from './rules.js';
+import { RULES_VERSION } from './rules.js';
+import { skippedCounts } from './staging.js';
 
 type ByCollection = Record<Collection, number>;
-
-/**
- * Live rows were validated by the record rules of the run that applied them, and its warnings found
- * by its warning rules: when the rules change (a new release), every record is validated again, so
- * no record is taken as unchanged and no warning is reused.
- */
-export const RULES_VERSION = createHash('md5').update(JSON.stringify([RECORD_RULES, WARNING_RULES])).digest('hex').slice(0, 16);
 
 /** The run that applied the district's live roster as it stands: its rules, and the warnings it found on which day. */
 async function lastAppliedRun(db: Kysely<Database>, districtId: string) {
@@ -129,18 +122,6 @@ export async function stageUnchangedFully(db: Kysely<Database>, runId: string, d
     throw new UnchangedCopyError(`run ${runId}: ${Number(removed.numDeletedRows)} unchanged records but ${copied} live rows to copy them from; nothing was applied; report this bug`);
   }
   return copied;
-}
-
-/** Records skipped by the skip rules (guardians, parents), per collection. */
-export async function skippedCounts(db: Kysely<Database>, runId: string): Promise<ByCollection> {
-  const rows = await db
-    .selectFrom('staging_records')
-    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('run_id', '=', runId)
-    .where('skip_reason', 'is not', null)
-    .groupBy('entity')
-    .execute();
-  return perCollection(rows);
 }
 
 /** The plan of a run in which nothing changed: every active live record stays as it is. */

@@ -1,12 +1,17 @@
-// Record-level validation in SQL over staging. The declarative rules (rules.ts) compile to SQL
-// predicates; one scan per collection evaluates every local and reference rule, then cascades
-// quarantine what depends on a quarantined record (parents before children, to a fixpoint for
-// self-references such as a term's parent term). Every problem becomes a run issue.
+// Record-level validation over staging. Rules that need only the record were checked by the worker
+// as it staged the page (roster/record-checks.ts: skip_reason and faults). Here the rules that look
+// across records (duplicate ids, references) compile to SQL predicates; one scan per collection
+// evaluates them, joins them with the stored faults and quarantines each bad record under the first
+// rule it breaks in registry order; then cascades quarantine what depends on a quarantined record
+// (parents before children, to a fixpoint for self-references such as a term's parent term). Every
+// problem becomes a run issue.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
-import { LIVE_TABLE, perCollection, zeroPerCollection } from './entities.js';
-import { RECORD_RULES, type Check, type RecordRule } from './rules.js';
+import { LIVE_TABLE, perCollection } from './entities.js';
+import { isLocalRule } from './record-checks.js';
+import { skippedCounts } from './staging.js';
+import { RECORD_RULES, RULES_VERSION, type Check, type RecordRule } from './rules.js';
 
 export interface ValidateContext {
   runId: string;
@@ -28,16 +33,10 @@ const IDENT = /^[A-Za-z_]+$/;
  * `data->'field'` in every predicate costs a jsonb lookup each time (seconds per 100,000 records).
  */
 const REC = 'rec';
-const WORD = /^[A-Za-z-]+$/;
 
 function ident(name: string): string {
   if (!IDENT.test(name)) throw new Error(`rule field "${name}" is not a plain identifier`);
   return name;
-}
-
-function textArray(values: readonly string[]): string {
-  for (const v of values) if (!WORD.test(v)) throw new Error(`rule value "${v}" is not a plain word`);
-  return `array[${values.map((v) => `'${v}'`).join(',')}]::text[]`;
 }
 
 /** SQL building blocks over a staging row aliased `a`; every value interpolated is checked above. */
@@ -54,22 +53,6 @@ export class Sql {
 
   static row(a: string): string {
     return a === REC ? 's' : a;
-  }
-
-  static present(v: string): string {
-    return `(jsonb_typeof(${v}) is not null and jsonb_typeof(${v}) <> 'null' and not (jsonb_typeof(${v}) = 'string' and btrim(${v} #>> '{}') = ''))`;
-  }
-
-  /**
-   * A real date written YYYY-MM-DD. pg_input_is_valid, not the plpgsql try_date: that one catches the
-   * cast's error in a subtransaction per call, the costliest part of validating 400,000 enrollments.
-   */
-  static isDate(text: string): string {
-    return `(${text} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' and pg_input_is_valid(${text}, 'date'))`;
-  }
-
-  static asDate(text: string): string {
-    return `(case when ${Sql.isDate(text)} then (${text})::date end)`;
   }
 
   static asArray(v: string): string {
@@ -101,37 +84,10 @@ export class Sql {
     return `(${id} in (select t.sourced_id from staging_records t where t.run_id = ${this.quote(this.ctx.runId)} and t.entity = '${target}' and t.sourced_id is not null and t.quarantine_rule is not null and t.skip_reason is null))`;
   }
 
-  /** True when the record at alias `a` breaks the check. */
+  /** True when the record at alias `a` breaks the check (local checks run in the worker: record-checks.ts). */
   bad(check: Check, a: string, field: string, entity: Collection): string {
     const v = this.v(a, field);
-    const P = Sql.present(v);
-    const text = `(${v} #>> '{}')`;
     switch (check.t) {
-      case 'required':
-        return `(not ${P} or (jsonb_typeof(${v}) = 'array' and jsonb_array_length(${v}) = 0))`;
-      case 'string':
-        return `(${P} and jsonb_typeof(${v}) <> 'string')`;
-      case 'enum':
-        return `(${P} and (jsonb_typeof(${v}) <> 'string' or not (${text} = any(${textArray(check.values)}))))`;
-      case 'date':
-        return `(${P} and (jsonb_typeof(${v}) <> 'string' or not ${Sql.isDate(text)}))`;
-      case 'datetime':
-        return `(${P} and (jsonb_typeof(${v}) <> 'string' or ${text} !~ '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:?\\d{2})?$' or not pg_input_is_valid(${text}, 'timestamptz')))`;
-      case 'year':
-        return `(${P} and not (jsonb_typeof(${v}) in ('string', 'number') and ${text} ~ '^\\d{4}$'))`;
-      case 'flag':
-        return `(${P} and not (${v} in ('true'::jsonb, 'false'::jsonb, '"true"'::jsonb, '"false"'::jsonb)))`;
-      case 'strings':
-        return `(${P} and (jsonb_typeof(${v}) <> 'array' or exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where jsonb_typeof(e) <> 'string')))`;
-      case 'refShape':
-        return check.many
-          ? `(${P} and (jsonb_typeof(${v}) <> 'array' or exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where not ${Sql.refOk('e')})))`
-          : `(${P} and not ${Sql.refOk(v)})`;
-      case 'dateOrder': {
-        const s = Sql.asDate(`(${this.v(a, check.start)} #>> '{}')`);
-        const e = Sql.asDate(`(${this.v(a, check.end)} #>> '{}')`);
-        return `(${s} is not null and ${e} is not null and ${s} > ${e})`;
-      }
       case 'unique':
         return `(${Sql.row(a)}.sourced_id in (select sourced_id from dups))`;
       case 'ref':
@@ -142,28 +98,17 @@ export class Sql {
         return check.many
           ? `exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and ${this.quarantined(check.target, `(e->>'sourcedId')`)})`
           : `(${Sql.refId(v)} is not null and ${this.quarantined(check.target, Sql.refId(v))})`;
-      case 'skipWhen':
-        return `(${text} = any(${textArray(check.values)}))`;
-      case 'maxLength':
-        return `(${P} and jsonb_typeof(${v}) = 'string' and length(${text}) > ${Math.floor(check.max)})`;
-      case 'absent':
-        return `(jsonb_typeof(${v}) is not null)`;
+      default:
+        throw new Error(`rule check ${check.t} of ${entity} needs only the record: the worker checks it as it stages (roster/record-checks.ts)`);
     }
-    throw new Error(`rule check ${(check as Check).t} of ${entity} has no SQL`);
   }
 
   /** The offending value, for the issue's message (computed only for failing records). */
   detail(check: Check, a: string, field: string): string {
     const v = this.v(a, field);
     switch (check.t) {
-      case 'required':
-        return `null`;
-      case 'maxLength':
-        return `length(${v} #>> '{}') || ' characters, starting ' || left(${v} #>> '{}', 40)`;
       case 'unique':
         return `'sourcedId ' || ${a}.sourced_id`;
-      case 'dateOrder':
-        return `${this.v(a, check.start)} #>> '{}' || ' to ' || (${this.v(a, check.end)} #>> '{}')`;
       case 'ref':
         return check.many
           ? `(select 'no ' || '${check.target}' || ' ' || string_agg(e->>'sourcedId', ', ') from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and not ${this.exists(check.target, `(e->>'sourcedId')`)})`
@@ -173,43 +118,51 @@ export class Sql {
           ? `(select string_agg(e->>'sourcedId', ', ') || ' quarantined' from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and ${this.quarantined(check.target, `(e->>'sourcedId')`)})`
           : `${Sql.refId(v)} || ' is quarantined'`;
       default:
-        return `'got ' || left(coalesce((${v})::text, 'nothing'), 80)`;
+        return `null`;
     }
   }
 }
 
-/** Clears what an earlier attempt of this validation left, so a retry does not double anything. */
+/**
+ * Clears what an earlier attempt of this validation left, so a retry does not double anything. The
+ * verdicts made at staging (skip_reason, faults) stay: they belong to the record.
+ */
 export async function resetValidation(db: Kysely<Database>, runId: string): Promise<void> {
   await db.deleteFrom('run_issues').where('run_id', '=', runId).execute();
-  await sql`update staging_records set quarantine_rule = null, skip_reason = null
-            where run_id = ${runId} and (quarantine_rule is not null or skip_reason is not null)`.execute(db);
+  await sql`update staging_records set quarantine_rule = null where run_id = ${runId} and quarantine_rule is not null`.execute(db);
 }
 
-/** Marks records fetched but deliberately not synced (guardians, parents); counts per collection. */
-export async function applySkipRules(db: Kysely<Database>, ctx: ValidateContext): Promise<Record<Collection, number>> {
-  const q = sqlBuilder(ctx);
-  const skipped = zeroPerCollection();
-  for (const rule of RECORD_RULES.filter((r) => r.severity === 'skip')) {
-    const res = await sql<{ n: number }>`
-      with s as (
-        update staging_records a set skip_reason = ${rule.id}
-        where a.run_id = ${ctx.runId} and a.entity = ${rule.entity} and ${sql.raw(q.bad(rule.check, 'a', rule.field, rule.entity))}
-        returning 1
-      ) select count(*)::int as n from s`.execute(db);
-    skipped[rule.entity] += res.rows[0]?.n ?? 0;
+export class RecordChecksOutdatedError extends Error {
+  override name = 'RecordChecksOutdatedError';
+}
+
+/**
+ * Refuses a run whose records were checked at staging under other rules than these (a worker of
+ * another release fetched them): trusting them would apply records no one checked against today's rules.
+ */
+export async function requireCurrentRecordChecks(db: Kysely<Database>, runId: string): Promise<void> {
+  const other = await db
+    .selectFrom('staging_pages')
+    .select('rules_version')
+    .where('run_id', '=', runId)
+    .where((eb) => eb.or([eb('rules_version', 'is', null), eb('rules_version', '<>', RULES_VERSION)]))
+    .limit(1)
+    .executeTakeFirst();
+  if (other) {
+    throw new RecordChecksOutdatedError(
+      `this run's records were fetched by a worker with other roster rules (${other.rules_version ?? 'before rules were noted'}; now ${RULES_VERSION}), probably across an upgrade: nothing was applied; sync again`,
+    );
   }
-  return skipped;
 }
 
 export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext): Promise<ValidateResult> {
+  await requireCurrentRecordChecks(db, ctx.runId);
   const q = sqlBuilder(ctx);
-  const skipped = await applySkipRules(db, ctx);
   let errors = 0;
 
   const errorRules = RECORD_RULES.filter((r) => r.severity === 'error');
   for (const entity of COLLECTIONS) {
-    const scan = errorRules.filter((r) => r.entity === entity && r.check.t !== 'cascade');
-    if (scan.length > 0) errors += await scanCollection(db, q, ctx, entity, scan);
+    errors += await scanCollection(db, q, ctx, entity, errorRules.filter((r) => r.entity === entity && r.check.t !== 'cascade'));
   }
   // Cascades in registry order (parents first); self-references repeat until nothing new is caught.
   for (const rule of errorRules.filter((r) => r.check.t === 'cascade')) {
@@ -232,22 +185,20 @@ export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext
     .where('quarantine_rule', 'is not', null)
     .groupBy('entity')
     .execute();
-  return { errors, quarantined: perCollection(rows), skipped };
+  return { errors, quarantined: perCollection(rows), skipped: await skippedCounts(db, ctx.runId) };
 }
 
+
 /**
- * The SQL of a scan: `failing` is the array of indexes (into `rules`) a record breaks, over the
- * columns of jsonb_to_record(s.data) as rec(`columns`). Exported for benchmarks.
+ * The SQL of a scan: `failing` is the array of indexes (into `rules`, which must look across
+ * records) a record breaks; `columns` the fields they read, for jsonb_to_record(s.data) as rec
+ * (empty when none: duplicate ids need only the staged id).
  */
-export function scanExpressions(q: Sql, entity: Collection, rules: readonly RecordRule[]): { failing: string; columns: string } {
+function scanExpressions(q: Sql, entity: Collection, rules: readonly RecordRule[]): { failing: string; columns: string } {
   // One array per record. (Not a lateral VALUES list: Postgres re-initialises VALUES expressions
   // holding subqueries for every row, which costs a hundred times the checks themselves.)
   const failing = `array_remove(array[${rules.map((r, i) => `case when ${q.bad(r.check, REC, r.field, entity)} then ${i} end`).join(',\n')}]::int[], null)`;
-  const fields = new Set<string>();
-  for (const r of rules) {
-    fields.add(r.field);
-    if (r.check.t === 'dateOrder') fields.add(r.check.start).add(r.check.end);
-  }
+  const fields = new Set(rules.filter((r) => r.check.t === 'ref').map((r) => r.field));
   return { failing, columns: [...fields].map((f) => `"${ident(f)}" jsonb`).join(', ') };
 }
 
@@ -255,38 +206,55 @@ export function sqlBuilder(ctx: ValidateContext): Sql {
   return new Sql(ctx, (v) => `'${v.replace(/'/g, "''")}'`);
 }
 
-/** One pass over a collection's staged records evaluating every non-cascade rule at once. */
+/**
+ * One pass over a collection's staged records: evaluates the rules that look across records, joins
+ * them with the faults found at staging, stores an issue per broken rule and quarantines each bad
+ * record under the first rule it breaks in registry order (`rules`: the collection's non-cascade
+ * error rules, in that order).
+ */
 async function scanCollection(db: Kysely<Database>, q: Sql, ctx: ValidateContext, entity: Collection, rules: RecordRule[]): Promise<number> {
-  const { failing, columns } = scanExpressions(q, entity, rules);
-  const messages = rules
+  const across = rules.filter((r) => !isLocalRule(r));
+  const { failing, columns } = scanExpressions(q, entity, across);
+  const messages = across
     .map((r, i) => `when ${i} then '${r.message.replace(/'/g, "''")}' || coalesce(': ' || (${q.detail(r.check, 'h', r.field)}), '')`)
     .join('\n');
-  const ids = rules.map((r) => r.id);
+  const ids = across.map((r) => r.id);
+  const order = rules.map((r) => r.id);
+  // A record that is not a JSON object (a bare string, number, array) has no fields: its references
+  // are absent (the worker quarantined it as missing its required fields), instead of
+  // jsonb_to_record failing the whole run.
+  const fields = columns
+    ? `cross join lateral jsonb_to_record(case when jsonb_typeof(s.data) = 'object' then s.data else '{}'::jsonb end) as ${REC}(${columns})`
+    : '';
   const res = await sql<{ n: number }>`
     with dups as (
       select d.sourced_id from staging_records d
       where d.run_id = ${ctx.runId} and d.entity = ${entity} and d.skip_reason is null and d.sourced_id is not null
       group by d.sourced_id having count(*) > 1
     ), checked as (
-      select s.page_offset, s.ordinal, s.sourced_id, s.data, ${sql.raw(failing)} as idxs
-      from staging_records s
-      -- A record that is not a JSON object (a bare string, number, array) has no fields: every
-      -- required-field rule then quarantines it, instead of jsonb_to_record failing the whole run.
-      cross join lateral jsonb_to_record(case when jsonb_typeof(s.data) = 'object' then s.data else '{}'::jsonb end) as ${sql.raw(REC)}(${sql.raw(columns)})
+      select s.page_offset, s.ordinal, s.sourced_id, s.data, s.faults, ${sql.raw(failing)} as idxs
+      from staging_records s ${sql.raw(fields)}
       where s.run_id = ${ctx.runId} and s.entity = ${entity} and s.skip_reason is null
     ), bad as (
-      select * from checked where cardinality(idxs) > 0
+      select * from checked where cardinality(idxs) > 0 or faults is not null
     ), hits as (
-      select b.page_offset, b.ordinal, b.sourced_id, b.data, u.idx from bad b cross join lateral unnest(b.idxs) as u(idx)
+      select h.page_offset, h.ordinal, h.sourced_id, f.rule, f.message
+      from bad h cross join lateral (
+        select (${ids}::text[])[u.idx + 1] as rule, case u.idx ${sql.raw(messages)} end as message from unnest(h.idxs) as u(idx)
+        union all
+        select e->>0, e->>1 from jsonb_array_elements(coalesce(h.faults, '[]'::jsonb)) e
+      ) f
+    ), firsts as (
+      select distinct on (page_offset, ordinal) page_offset, ordinal, rule
+      from hits order by page_offset, ordinal, array_position(${order}::text[], rule)
     ), marked as (
-      update staging_records s set quarantine_rule = (${ids}::text[])[f.idxs[1] + 1]
-      from bad f
+      update staging_records s set quarantine_rule = f.rule
+      from firsts f
       where s.run_id = ${ctx.runId} and s.entity = ${entity} and s.page_offset = f.page_offset and s.ordinal = f.ordinal
       returning 1
     ), issues as (
       insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
-      select ${ctx.runId}, ${ctx.districtId}, ${entity}, h.sourced_id, (${ids}::text[])[h.idx + 1], 'error',
-             case h.idx ${sql.raw(messages)} end
+      select ${ctx.runId}, ${ctx.districtId}, ${entity}, h.sourced_id, h.rule, 'error', h.message
       from hits h
       returning 1
     )

@@ -5,7 +5,7 @@ import { applyStaging } from '../../roster/apply.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
 import { computePlan } from '../../roster/plan.js';
 import { copyWriter, insertWriter } from '../../roster/staging.js';
-import { resetValidation, validateStaging } from '../../roster/validate.js';
+import { RecordChecksOutdatedError, resetValidation, validateStaging } from '../../roster/validate.js';
 import { findWarnings } from '../../roster/warnings.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { createGenerator } from '../../sandbox/generator.js';
@@ -98,6 +98,30 @@ test('one bad class quarantines it and its enrollments only; the rest applies', 
   expect(liveClass).toEqual([]);
   const liveEnrollments = await t.db.selectFrom('enrollments').select((eb) => eb.fn.countAll<number>().as('n')).where('district_id', '=', 'badclass').executeTakeFirstOrThrow();
   expect(Number(liveEnrollments.n)).toBe(gen.count('enrollments') - enrollmentsOfBad.length);
+});
+
+test('a record breaking rules checked at staging and across records is quarantined under the first in registry order, with an issue for each', async () => {
+  await ensureDistrict(t.db, 'twice-bad');
+  const [first, second] = [...gen.records('classes')];
+  // The second class takes the first one's id (a duplicate, checked in SQL) and a bad classType (checked by the worker).
+  const { runId } = await syncOnce('twice-bad', (c, records) =>
+    c === 'classes' ? records.map((r) => (r.sourcedId === second!.sourcedId ? { ...r, sourcedId: first!.sourcedId, classType: 'lecture-hall' } : r)) : records,
+  );
+  const staged = await t.db.selectFrom('staging_records').select(['quarantine_rule']).where('run_id', '=', runId).where('entity', '=', 'classes').where('sourced_id', '=', first!.sourcedId).execute();
+  expect(staged.map((r) => r.quarantine_rule).sort()).toEqual(['classes.sourcedId.unique', 'classes.sourcedId.unique']);
+  const issues = (await issuesOf(runId)).filter((i) => i.entity === 'classes' && i.sourced_id === first!.sourcedId).map((i) => i.rule).sort();
+  expect(issues).toEqual(['classes.classType.enum', 'classes.sourcedId.unique', 'classes.sourcedId.unique']);
+});
+
+test('records checked at staging under other rules (a worker of another release) are refused, not trusted', async () => {
+  await ensureDistrict(t.db, 'outdated');
+  const runId = await newRun(t.db, 'outdated');
+  await stage(t.db, copyWriter(t.pool), runId, gen);
+  await t.db.updateTable('staging_pages').set({ rules_version: 'older-rules' }).where('run_id', '=', runId).where('entity', '=', 'users').execute();
+  const refused = await validateStaging(t.db, { runId, districtId: 'outdated', delta: false }).catch((err: unknown) => err);
+  expect(refused).toBeInstanceOf(RecordChecksOutdatedError);
+  expect(String((refused as Error).message)).toMatch(/other roster rules.*older-rules.*sync again/);
+  expect(await issuesOf(runId)).toEqual([]);
 });
 
 test('every malformed kind of the sandbox is caught by its rule', async () => {
