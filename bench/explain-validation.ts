@@ -1,5 +1,5 @@
-// EXPLAIN ANALYZE of every statement of validation, warnings and plan slower than --min-ms, for a
-// generated district staged at --size: where a size-l sync's validation time goes, plan by plan.
+// EXPLAIN ANALYZE of every statement of validation, warnings, plan and apply slower than --min-ms,
+// for a generated district staged at --size: where a size-l sync's time after the fetch goes, plan by plan.
 //   npx tsx bench/explain-validation.ts [--size l] [--min-ms 500]
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { startEmbeddedPostgres } from '../db/embedded.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { freePort } from '../lib/free-port.js';
 import { analyzeStaging, inBatch } from '../roster/batch.js';
+import { applyStaging } from '../roster/apply.js';
+import { COLLECTIONS } from '../oneroster/types.js';
 import { computePlan } from '../roster/plan.js';
 import { stageGenerated } from './stage-generated.js';
 import { resetValidation, validateStaging } from '../roster/validate.js';
@@ -40,12 +42,17 @@ async function main(): Promise<void> {
       await sql`set auto_explain.log_analyze = on`.execute(trx);
       await sql`set auto_explain.log_nested_statements = on`.execute(trx);
       await sql`set auto_explain.log_level = notice`.execute(trx);
+      await sql`set auto_explain.log_wal = on`.execute(trx);
       await analyzeStaging(trx);
       await resetValidation(trx, runId);
       for (const [what, fn] of [
         ['rules', () => validateStaging(trx, { runId, districtId: 'p', delta: false })],
         ['warnings', () => findWarnings(trx, { runId, districtId: 'p', delta: false, today: '2026-11-30' })],
         ['plan', () => computePlan(trx, { runId, districtId: 'p', fullFeed: true })],
+        ['apply', async () => {
+          const plan = await computePlan(trx, { runId, districtId: 'p', fullFeed: true });
+          await applyStaging(trx, { runId, districtId: 'p', fullFeed: true, planned: Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds])) });
+        }],
       ] as const) {
         const t = Date.now();
         await fn();

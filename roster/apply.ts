@@ -51,7 +51,10 @@ async function applyCollection(trx: Transaction<Database>, collection: Collectio
       returning 1
     ) select count(*)::int as n from up`.execute(trx);
   let missing = 0;
-  if (o.fullFeed) {
+  // A full feed soft-deletes live records it no longer holds. When validation's plan found none (a
+  // first load, most nights), the anti-join of every live row against staging is skipped: nothing
+  // else writes the district's live rows between plan and apply (see ApplyOptions.planned).
+  if (o.fullFeed && !(kinds && kinds.missing === 0)) {
     const gone = await sql<{ n: number }>`
       with gone as (
         update ${table} t set deleted_at = now()

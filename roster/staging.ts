@@ -86,9 +86,17 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
   };
 }
 
-/** CSV field: quoted, quotes doubled; null is an unquoted empty field. */
-function csv(value: string | null): string {
-  return value === null ? '' : `"${value.replace(/"/g, '""')}"`;
+const COPY_SPECIAL = /[\\\t\n\r]/;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+
+/**
+ * A field of COPY's text format: backslash, tab and line breaks escaped, null as \N. Not CSV: CSV
+ * doubles every quote, and a record's JSON is mostly quotes; JSON text itself holds no raw tab or
+ * line break and backslashes only in escapes, so most records go through untouched.
+ */
+function copyField(value: string | null): string {
+  if (value === null) return '\\N';
+  return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
 }
 
 async function copyRows(client: pg.PoolClient, statement: string, body: string): Promise<void> {
@@ -122,16 +130,16 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
             await client.query(`delete from ${table} where run_id = $1 and entity = $2 and page_offset = $3`, [runId, page.collection, page.offset]);
           }
         }
-        const prefix = `${csv(runId)},${csv(page.collection)},${page.offset},`;
+        const prefix = `${copyField(runId)}\t${copyField(page.collection)}\t${page.offset}\t`;
         await copyRows(
           client,
-          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults) from stdin with (format csv)',
-          changed.map((r) => `${prefix}${r.ordinal},${csv(r.sourcedId)},${csv(r.json)},${r.hash},${csv(r.skip)},${csv(r.faults)}\n`).join(''),
+          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults) from stdin',
+          changed.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${copyField(r.json)}\t${r.hash}\t${copyField(r.skip)}\t${copyField(r.faults)}\n`).join(''),
         );
         await copyRows(
           client,
-          'copy staging_unchanged (run_id, entity, page_offset, ordinal, sourced_id, content_hash) from stdin with (format csv)',
-          unchanged.map((r) => `${prefix}${r.ordinal},${csv(r.sourcedId)},${r.hash}\n`).join(''),
+          'copy staging_unchanged (run_id, entity, page_offset, ordinal, sourced_id, content_hash) from stdin',
+          unchanged.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${r.hash}\n`).join(''),
         );
         await client.query('commit');
         ok = true;

@@ -248,9 +248,11 @@ async function scanCollection(db: Kysely<Database>, q: Sql, ctx: ValidateContext
       select distinct on (page_offset, ordinal) page_offset, ordinal, rule
       from hits order by page_offset, ordinal, array_position(${order}::text[], rule)
     ), marked as (
+      -- The uncorrelated exists becomes a one-time filter: with no bad record (most nights) the join
+      -- below, which would hash every staged record of the collection, never runs.
       update staging_records s set quarantine_rule = f.rule
       from firsts f
-      where s.run_id = ${ctx.runId} and s.entity = ${entity} and s.page_offset = f.page_offset and s.ordinal = f.ordinal
+      where exists (select 1 from firsts) and s.run_id = ${ctx.runId} and s.entity = ${entity} and s.page_offset = f.page_offset and s.ordinal = f.ordinal
       returning 1
     ), issues as (
       insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)

@@ -9,6 +9,8 @@ import type { Faults } from '../../sandbox/faults.js';
 import { startTestSystem, type TestSystem } from '../support/system.js';
 import { Tenants } from './support/districts.js';
 import { recordFigures } from './support/figures.js';
+import { sql } from 'kysely';
+import { LIVE_TABLE } from '../../roster/entities.js';
 import { compareLive, describeDifferences, runRow, startRun, rowVersions } from './support/rig.js';
 
 interface Scenario {
@@ -41,7 +43,25 @@ const tenants = new Tenants(() => sys);
 
 beforeAll(async () => {
   sys = await startTestSystem();
+  await recordLiveWrites();
 });
+
+/**
+ * Every write to a live row of this file's districts, with the statement and transaction that made
+ * it: should a run that fails in fetch ever leave a row rewritten, the failure names the writer.
+ */
+async function recordLiveWrites(): Promise<void> {
+  const db = sys.database.db;
+  await sql`create table live_writes (tbl text, district_id text, sourced_id text, op text, txid bigint, xact_start timestamptz, at timestamptz, query text)`.execute(db);
+  await sql`create function record_live_write() returns trigger language plpgsql as $$
+    begin
+      insert into live_writes values (tg_table_name, new.district_id, new.sourced_id, tg_op, txid_current(), now(), clock_timestamp(), left(current_query(), 300));
+      return new;
+    end $$`.execute(db);
+  for (const table of Object.values(LIVE_TABLE)) {
+    await sql`create trigger record_live_write after insert or update on ${sql.table(table)} for each row execute function record_live_write()`.execute(db);
+  }
+}
 
 afterAll(async () => {
   await tenants.close();
@@ -73,8 +93,13 @@ async function play(s: Scenario, i: number): Promise<Outcome> {
   const rewritten = Object.keys({ ...before, ...after }).filter((k) => before[k] !== after[k]);
   const { differences, rowsLost } = await compareLive(db, districtId, sandbox.generator);
   if (rewritten.length) {
-    const detail = await db.selectFrom('sync_runs').select(['id', 'kind', 'status', 'started_at', 'finished_at', 'counts']).where('district_id', '=', districtId).orderBy('started_at').execute();
-    problems.push(`live rows were rewritten: ${rewritten.length}, e.g. ${rewritten.slice(0, 3).map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')}; runs: ${JSON.stringify(detail)}`);
+    const detail = await db.selectFrom('sync_runs').select(['id', 'kind', 'status', 'started_at', 'finished_at', 'counts', 'timings']).where('district_id', '=', districtId).orderBy('started_at').execute();
+    const ids = rewritten.map((k) => k.slice(k.indexOf('/') + 1));
+    const writes = await sql`select * from live_writes where district_id = ${districtId} and sourced_id = any(${ids}::text[]) order by at desc limit 6`.execute(db);
+    problems.push(
+      `live rows were rewritten: ${rewritten.length}, e.g. ${rewritten.slice(0, 3).map((k) => `${k} ${before[k]} -> ${after[k]}`).join(', ')}; ` +
+        `writes: ${JSON.stringify(writes.rows)}; runs: ${JSON.stringify(detail)}`,
+    );
   }
   problems.push(...describeDifferences(differences));
   if (s.expect === 'retried') {

@@ -39,7 +39,7 @@ async function issuesOf(runId: string) {
   return t.db.selectFrom('run_issues').selectAll().where('run_id', '=', runId).orderBy('id').execute();
 }
 
-/** Row versions (ctid: a write always makes a new one; xmin reads 2 once vacuum freezes a page). */
+/** Row versions (ctid: a write always makes a new one). */
 async function rowVersions(districtId: string) {
   const out: Record<string, string> = {};
   for (const c of COLLECTIONS) {

@@ -61,6 +61,19 @@ describe.each([
     ]);
   });
 
+  test('text with backslashes, tabs, line breaks and quotes is staged exactly, as are the verdicts of the record checks', async () => {
+    const runId = `run-${name}-odd-text`;
+    const odd = ['back\\slash \\N', 'tab\there', 'line\nbreak\r\n', '"quoted", \\.', '\\.'];
+    const records = odd.map((title, i) => ({ sourcedId: `${title}-${i}`, title, status: 'active' }));
+    await make().writePage(runId, { collection: 'courses', offset: 0, limit: 10, totalCount: null, records } as unknown as Page);
+    const rows = await t.db.selectFrom('staging_records').select(['sourced_id', 'data', 'faults', 'skip_reason']).where('run_id', '=', runId).orderBy('ordinal').execute();
+    expect(rows.map((r) => r.sourced_id)).toEqual(records.map((r) => r.sourcedId));
+    expect(rows.map((r) => r.data)).toEqual(records);
+    // No dateLastModified or org: the worker's verdict is stored with the record.
+    expect(rows[0]!.faults!.map(([rule]) => rule)).toEqual(['courses.dateLastModified.required', 'courses.org.required']);
+    expect(rows.every((r) => r.skip_reason === null)).toBe(true);
+  });
+
   test('records identical to their live row are staged by id and hash only, and a re-written page replaces those too', async () => {
     const runId = `run-${name}-unchanged`;
     const w = make();

@@ -93,8 +93,7 @@ export async function liveContent(db: Kysely<Database>, districtId: string): Pro
 
 /**
  * (sourcedId → ctid) of every live row: equal snapshots mean no row was written at all, since an
- * update always leaves a new row version at a new ctid. Not xmin: Postgres 18's vacuum freezes
- * all-visible pages eagerly, and a frozen row's xmin then reads as 2 though nobody wrote it.
+ * update always leaves a new row version at a new ctid (xmin would do as well: freezing keeps it).
  */
 export async function rowVersions(db: Kysely<Database>, districtId: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
