@@ -117,9 +117,10 @@ export interface StagingUnchangedTable {
   run_id: string;
   entity: string;
   page_offset: number;
-  ordinal: number;
-  sourced_id: string;
-  content_hash: string;
+  /** The page's sourcedIds by position (ordinal + 1); null where the record is in staging_records. */
+  ids: (string | null)[];
+  /** How many ids are not null. */
+  records: number;
 }
 
 export interface StagingPagesTable {

@@ -102,7 +102,7 @@ export function countsFromPlan(plan: EntityPlan, staged: { fetched: number; quar
 export async function applyStaging(trx: Transaction<Database>, o: ApplyOptions): Promise<Record<Collection, EntityCounts>> {
   // Records staged by id only (roster/unchanged.ts) are absent from staging_records: a full apply
   // would take them for missing and remove them. Validation copies them in first, or never applies.
-  const elided = await trx.selectFrom('staging_unchanged').select('sourced_id').where('run_id', '=', o.runId).limit(1).executeTakeFirst();
+  const elided = await trx.selectFrom('staging_unchanged').select('page_offset').where('run_id', '=', o.runId).limit(1).executeTakeFirst();
   if (elided) throw new ApplyMismatchError(`run ${o.runId} still has records staged by id only: nothing was committed; report this bug`);
   const out = {} as Record<Collection, EntityCounts>;
   for (const c of COLLECTIONS) out[c] = await applyCollection(trx, c, o);

@@ -19,7 +19,7 @@ export interface StagingWriter {
   /**
    * Replaces whatever an earlier attempt committed for this page. `live`: content hashes of the
    * active live rows of this page's ids; a record whose hash equals its live row's is staged in
-   * staging_unchanged (id and hash only) instead of staging_records.
+   * staging_unchanged (its id at its position in the page) instead of staging_records.
    */
   writePage(runId: string, page: Page, live?: ReadonlyMap<string, string>): Promise<void>;
 }
@@ -70,11 +70,8 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
             .values(changed.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId, data: r.json, content_hash: r.hash, quarantine_rule: null, skip_reason: r.skip, faults: r.faults })))
             .execute();
         }
-        for (let i = 0; i < unchanged.length; i += 5000) {
-          await trx
-            .insertInto('staging_unchanged')
-            .values(unchanged.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId!, content_hash: r.hash })))
-            .execute();
+        if (unchanged.length > 0) {
+          await trx.insertInto('staging_unchanged').values({ ...at, ids: unchangedIds(page, unchanged), records: unchanged.length }).execute();
         }
         await trx
           .insertInto('staging_pages')
@@ -84,6 +81,18 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
       });
     },
   };
+}
+
+/** The page's ids by position, null where the record is staged in full (staging_unchanged.ids). */
+function unchangedIds(page: Page, unchanged: StagedRecord[]): (string | null)[] {
+  const ids: (string | null)[] = new Array<string | null>(page.records.length).fill(null);
+  for (const r of unchanged) ids[r.ordinal] = r.sourcedId;
+  return ids;
+}
+
+/** A Postgres array literal of text: every element quoted, quotes and backslashes escaped. */
+function textArrayLiteral(values: readonly (string | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`;
 }
 
 const COPY_SPECIAL = /[\\\t\n\r]/;
@@ -136,11 +145,13 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
           'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults) from stdin',
           changed.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${copyField(r.json)}\t${r.hash}\t${copyField(r.skip)}\t${copyField(r.faults)}\n`).join(''),
         );
-        await copyRows(
-          client,
-          'copy staging_unchanged (run_id, entity, page_offset, ordinal, sourced_id, content_hash) from stdin',
-          unchanged.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${r.hash}\n`).join(''),
-        );
+        if (unchanged.length > 0) {
+          await copyRows(
+            client,
+            'copy staging_unchanged (run_id, entity, page_offset, ids, records) from stdin',
+            `${prefix}${copyField(textArrayLiteral(unchangedIds(page, unchanged)))}\t${unchanged.length}\n`,
+          );
+        }
         await client.query('commit');
         ok = true;
       } finally {
@@ -189,15 +200,11 @@ export async function markCollectionComplete(db: Kysely<Database>, runId: string
 /** Records staged per collection, unchanged ones included. */
 export async function stagedCounts(db: Kysely<Database>, runId: string): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const table of ['staging_records', 'staging_unchanged'] as const) {
-    const rows = await db
-      .selectFrom(table)
-      .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('run_id', '=', runId)
-      .groupBy('entity')
-      .execute();
-    for (const r of rows) out[r.entity] = (out[r.entity] ?? 0) + Number(r.n);
-  }
+  const rows = await sql<{ entity: string; n: number }>`
+    select entity, count(*)::int as n from staging_records where run_id = ${runId} group by entity
+    union all
+    select entity, sum(records)::int from staging_unchanged where run_id = ${runId} group by entity`.execute(db);
+  for (const r of rows.rows) out[r.entity] = (out[r.entity] ?? 0) + Number(r.n);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Unchanged records of a full feed. A full run of a district whose live roster is current checks,
 // page by page as it fetches, each record's content hash against its active live row; identical
-// records are staged in staging_unchanged (id and hash) instead of staging_records (full JSON).
+// records are staged in staging_unchanged (their ids, one row per page) instead of staging_records (full JSON).
 // Validation then either finds that nothing changed (no record to validate, none to apply, none
 // missing: the run is done once warnings and guards are re-read from the live roster), or copies the
 // unchanged records' data from the live tables into staging_records and validates the whole feed as
@@ -64,7 +64,7 @@ export async function liveHashes(db: Kysely<Database>, districtId: string, colle
 export async function unchangedCounts(db: Kysely<Database>, runId: string): Promise<ByCollection> {
   const rows = await db
     .selectFrom('staging_unchanged')
-    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
+    .select(['entity', (eb) => eb.fn.sum<number>('records').as('n')])
     .where('run_id', '=', runId)
     .groupBy('entity')
     .execute();
@@ -83,10 +83,11 @@ export async function nothingChanged(db: Kysely<Database>, runId: string, distri
   const liveActive = zeroPerCollection();
   for (const c of COLLECTIONS) {
     const r = await sql<{ active: number; missing: number; ids: number }>`
+      with u as materialized (${unchangedIdsOf(runId, c)})
       select (select count(*)::int from ${sql.table(LIVE_TABLE[c])} where district_id = ${districtId} and deleted_at is null) as active,
              (select count(*)::int from ${sql.table(LIVE_TABLE[c])} l where l.district_id = ${districtId} and l.deleted_at is null
-                and not exists (select 1 from staging_unchanged u where u.run_id = ${runId} and u.entity = ${c} and u.sourced_id = l.sourced_id)) as missing,
-             (select count(distinct sourced_id)::int from staging_unchanged where run_id = ${runId} and entity = ${c}) as ids`.execute(db);
+                and not exists (select 1 from u where u.sourced_id = l.sourced_id)) as missing,
+             (select count(distinct sourced_id)::int from u) as ids`.execute(db);
     const { active = 0, missing = 0, ids = 0 } = r.rows[0] ?? {};
     if (ids !== unchanged[c] || missing > 0) return null;
     liveActive[c] = active;
@@ -108,20 +109,28 @@ export async function stageUnchangedFully(db: Kysely<Database>, runId: string, d
     const r = await sql<{ n: number }>`
       with moved as (
         insert into staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash)
-        select u.run_id, u.entity, u.page_offset, u.ordinal, u.sourced_id, l.data, u.content_hash
-        from staging_unchanged u
+        select ${runId}, ${c}, u.page_offset, u.ordinal, u.sourced_id, l.data, l.content_hash
+        from (${unchangedIdsOf(runId, c)}) u
         join ${sql.table(LIVE_TABLE[c])} l on l.district_id = ${districtId} and l.sourced_id = u.sourced_id
-        where u.run_id = ${runId} and u.entity = ${c}
         returning 1
       ) select count(*)::int as n from moved`.execute(db);
     copied += r.rows[0]?.n ?? 0;
   }
-  const removed = await db.deleteFrom('staging_unchanged').where('run_id', '=', runId).executeTakeFirst();
-  if (Number(removed.numDeletedRows) !== copied) {
+  const expected = Object.values(await unchangedCounts(db, runId)).reduce((a, b) => a + Number(b), 0);
+  await db.deleteFrom('staging_unchanged').where('run_id', '=', runId).execute();
+  if (expected !== copied) {
     // Only this run writes the district's live rows, so they cannot have vanished since the fetch.
-    throw new UnchangedCopyError(`run ${runId}: ${Number(removed.numDeletedRows)} unchanged records but ${copied} live rows to copy them from; nothing was applied; report this bug`);
+    throw new UnchangedCopyError(`run ${runId}: ${expected} unchanged records but ${copied} live rows to copy them from; nothing was applied; report this bug`);
   }
   return copied;
+}
+
+/** The unchanged records of a collection staged by a run: (page_offset, ordinal, sourced_id). */
+function unchangedIdsOf(runId: string, collection: Collection) {
+  return sql`
+    select s.page_offset, (x.position - 1)::int as ordinal, x.sourced_id
+    from staging_unchanged s cross join lateral unnest(s.ids) with ordinality as x(sourced_id, position)
+    where s.run_id = ${runId} and s.entity = ${collection} and x.sourced_id is not null`;
 }
 
 /** The plan of a run in which nothing changed: every active live record stays as it is. */

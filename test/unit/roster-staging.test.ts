@@ -61,6 +61,16 @@ describe.each([
     ]);
   });
 
+  test('unchanged ids with quotes, braces, commas, backslashes and the word NULL are kept exactly', async () => {
+    const runId = `run-${name}-odd-ids`;
+    const ids = ['a"b', '{c,d}', 'e\\f', 'NULL', 'tab\tline\n', ' spaced '];
+    const records = ids.map((sourcedId) => ({ sourcedId, title: 'T', status: 'active' }));
+    const md5 = (v: unknown) => createHash('md5').update(JSON.stringify(v)).digest('hex');
+    await make().writePage(runId, { collection: 'courses', offset: 0, limit: 10, totalCount: null, records } as unknown as Page, new Map(records.map((r) => [r.sourcedId, md5(r)])));
+    const row = await t.db.selectFrom('staging_unchanged').select(['ids', 'records']).where('run_id', '=', runId).executeTakeFirstOrThrow();
+    expect(row).toEqual({ ids, records: ids.length });
+  });
+
   test('text with backslashes, tabs, line breaks and quotes is staged exactly, as are the verdicts of the record checks', async () => {
     const runId = `run-${name}-odd-text`;
     const odd = ['back\\slash \\N', 'tab\there', 'line\nbreak\r\n', '"quoted", \\.', '\\.'];
@@ -82,8 +92,9 @@ describe.each([
     // c-0 is live with the same content, c-1 is live with other content, c-2 is new.
     await w.writePage(runId, first, new Map([['c-0', md5(first.records[0])], ['c-1', 'another hash']]));
     expect((await staged(runId)).map((r) => r.sourced_id)).toEqual(['c-1', 'c-2']);
-    const unchanged = () => t.db.selectFrom('staging_unchanged').select(['ordinal', 'sourced_id', 'content_hash']).where('run_id', '=', runId).execute();
-    expect(await unchanged()).toEqual([{ ordinal: 0, sourced_id: 'c-0', content_hash: md5(first.records[0]) }]);
+    const unchanged = () => t.db.selectFrom('staging_unchanged').select(['page_offset', 'ids', 'records']).where('run_id', '=', runId).execute();
+    // One row per page: the unchanged record's id at its position, null where the record is staged fully.
+    expect(await unchanged()).toEqual([{ page_offset: 0, ids: ['c-0', null, null], records: 1 }]);
     // The retried attempt finds nothing live (e.g. no shortcut): every record staged fully, none left apart.
     await w.writePage(runId, first);
     expect((await staged(runId)).map((r) => r.sourced_id)).toEqual(['c-0', 'c-1', 'c-2']);
