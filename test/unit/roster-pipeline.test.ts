@@ -203,3 +203,43 @@ test('warnings are found over the roster-to-be and counted per rule', async () =
   const plan = await computePlan(t.db, { runId, districtId: 'warn', fullFeed: true });
   expect(plan.users.kinds.insert).toBeGreaterThan(0);
 });
+
+test('silent problems are warned about: a teacher with no students this term, a class without teacher or students, a student without classes', async () => {
+  type Rec = Record<string, any>;
+  const enrollments = [...gen.records('enrollments')] as Rec[];
+  const activeClasses = ([...gen.records('classes')] as Rec[]).filter((c) => c.status === 'active');
+  const teaching = (cls: Rec) => enrollments.filter((e) => e.class.sourcedId === cls.sourcedId && e.status === 'active');
+  const [noStudentsClass, noTeacherClass] = activeClasses.filter((c) => teaching(c).some((e) => e.role === 'teacher') && teaching(c).some((e) => e.role === 'student'));
+  const student = ([...gen.records('users')] as Rec[]).find((u) => u.role === 'student' && u.status === 'active' && enrollments.some((e) => e.user.sourcedId === u.sourcedId))!;
+  const aTeacher = ([...gen.records('users')] as Rec[]).find((u) => u.role === 'teacher' && u.status === 'active')!;
+  const lonelyTeacher = { ...aTeacher, sourcedId: 'lonely-teacher', username: 'lonely.teacher', email: 'lonely.teacher@example.org' };
+  const dropped = (e: Rec) =>
+    (e.class.sourcedId === noStudentsClass!.sourcedId && e.role === 'student') ||
+    (e.class.sourcedId === noTeacherClass!.sourcedId && e.role === 'teacher') ||
+    e.user.sourcedId === student.sourcedId;
+  const lonelyEnrollment = { ...enrollments.find((e) => e.class.sourcedId === noStudentsClass!.sourcedId && e.role === 'teacher')!, sourcedId: 'lonely-enrollment', user: { sourcedId: 'lonely-teacher', type: 'user' } };
+
+  const flagged = async (districtId: string, tweak?: Parameters<typeof stage>[4]) => {
+    await ensureDistrict(t.db, districtId);
+    const runId = await newRun(t.db, districtId);
+    await stage(t.db, copyWriter(t.pool), runId, gen, tweak);
+    await validateStaging(t.db, { runId, districtId, delta: false });
+    const counts = await findWarnings(t.db, { runId, districtId, delta: false, today: '2026-11-30' });
+    const rows = await t.db.selectFrom('run_issues').select(['rule', 'sourced_id']).where('run_id', '=', runId).where('severity', '=', 'warning').execute();
+    const ids = (rule: string) => new Set(rows.filter((r) => r.rule === rule).map((r) => r.sourced_id));
+    return { counts, ids };
+  };
+  const clean = await flagged('silent-clean');
+  const planted = await flagged('silent-planted', (c, records) =>
+    c === 'enrollments' ? [...records.filter((e) => !dropped(e)), lonelyEnrollment] : c === 'users' ? [...records, lonelyTeacher] : records,
+  );
+  const added = (rule: string) => [...planted.ids(rule)].filter((id) => !clean.ids(rule).has(id)).sort();
+  expect(added('classes.noStudents')).toEqual([noStudentsClass!.sourcedId]);
+  expect(added('classes.noTeacher')).toEqual([noTeacherClass!.sourcedId]);
+  expect(added('users.teacher.noStudentsThisTerm')).toContain('lonely-teacher');
+  expect(added('users.student.noClasses')).toContain(student.sourcedId);
+  // Counts agree with the stored issues.
+  for (const rule of ['classes.noStudents', 'classes.noTeacher', 'users.teacher.noStudentsThisTerm', 'users.student.noClasses']) {
+    expect(planted.counts[rule]).toBe(planted.ids(rule).size);
+  }
+});
