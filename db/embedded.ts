@@ -23,7 +23,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     createPostgresUser: true,
     onLog: () => undefined,
     onError: () => undefined,
-    postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off'],
+    // wal_buffers as docker-compose.yml sets it for production: a sync's apply is one large transaction.
+    postgresFlags: ['-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off', '-c', 'wal_buffers=64MB'],
   });
   if (!existsSync(`${opts.dataDir}/PG_VERSION`)) await server.initialise();
   await server.start();

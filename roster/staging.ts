@@ -197,15 +197,18 @@ export async function markCollectionComplete(db: Kysely<Database>, runId: string
               and page_offset = (select max(page_offset) from staging_pages where run_id = ${runId} and entity = ${collection})`.execute(db);
 }
 
-/** Records staged per collection, unchanged ones included. */
+/**
+ * Records staged per collection, unchanged ones included: the sum of the pages' record counts (a
+ * page and its records commit together), not a count over hundreds of thousands of staged rows.
+ */
 export async function stagedCounts(db: Kysely<Database>, runId: string): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  const rows = await sql<{ entity: string; n: number }>`
-    select entity, count(*)::int as n from staging_records where run_id = ${runId} group by entity
-    union all
-    select entity, sum(records)::int from staging_unchanged where run_id = ${runId} group by entity`.execute(db);
-  for (const r of rows.rows) out[r.entity] = (out[r.entity] ?? 0) + Number(r.n);
-  return out;
+  const rows = await db
+    .selectFrom('staging_pages')
+    .select(['entity', (eb) => eb.fn.sum<number>('record_count').as('n')])
+    .where('run_id', '=', runId)
+    .groupBy('entity')
+    .execute();
+  return Object.fromEntries(rows.map((r) => [r.entity, Number(r.n)]));
 }
 
 /** Records skipped by the skip rules (guardians, parents) as they were staged, per collection. */
