@@ -193,92 +193,93 @@ export function createActivities(deps: ActivityDeps) {
       const delta = run.mode === 'delta';
       const today = dateIn(district.timezone, clock());
       let phase = 'validate';
-      // Visible at once; everything else of validation commits together.
+      // Visible at once; the verdict (summary, counts, held) commits together at the end.
       await setProgress(db, runId, { phase: 'validate' });
       await requireCurrentRecordChecks(db, runId).catch((err: unknown) => Promise.reject(asActivityError(err)));
+      const timed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+        const t = clock().getTime();
+        const result = await fn();
+        return [result, clock().getTime() - t];
+      };
+      // Validation commits in steps that a retry redoes from the start (resetValidation), so that
+      // independent statements can run on two connections at once (roster/batch.ts inParallelBatches).
       return withHeartbeat(
         () => ({ phase }),
-        () => inBatch(db, async (db) => {
-          const lap = (() => {
-            let t = clock().getTime();
-            return () => {
-              const now = clock().getTime();
-              const ms = now - t;
-              t = now;
-              return ms;
-            };
-          })();
-          await resetValidation(db, runId);
+        async () => {
           // Records staged by id only (roster/unchanged.ts): if nothing changed there is nothing to
           // validate or apply, and the roster-to-be is the live one; else they are staged fully first.
-          const unchanged = await unchangedCounts(db, runId);
-          let liveActive: Record<Collection, number> | null = null;
-          if (Object.values(unchanged).some((n) => n > 0)) {
-            liveActive = await nothingChanged(db, runId, districtId, unchanged);
-            if (!liveActive) {
-              phase = 'copy unchanged';
-              await stageUnchangedFully(db, runId, districtId);
-              await resetValidation(db, runId);
+          const { unchanged, liveActive } = await inBatch(db, async (trx) => {
+            await resetValidation(trx, runId);
+            const unchanged = await unchangedCounts(trx, runId);
+            let liveActive: Record<Collection, number> | null = null;
+            if (Object.values(unchanged).some((n) => n > 0)) {
+              liveActive = await nothingChanged(trx, runId, districtId, unchanged);
+              if (!liveActive) {
+                phase = 'copy unchanged';
+                await stageUnchangedFully(trx, runId, districtId);
+              }
             }
-          }
-          // The planner's row counts for the validation below (not needed when nothing changed).
-          if (!liveActive) await analyzeStaging(db);
+            // The planner's row counts for the validation below (not needed when nothing changed).
+            if (!liveActive) await analyzeStaging(trx);
+            return { unchanged, liveActive };
+          });
           const nothingNew = liveActive !== null;
+          phase = 'validate';
           // Unchanged records were validated when applied (same rules: see unchangedShortcut).
-          const checked = nothingNew
-            ? { errors: 0, quarantined: zeroPerCollection(), skipped: await skippedCounts(db, runId) }
-            : await validateStaging(db, { runId, districtId, delta });
-          const rulesMs = lap();
-          phase = 'warnings';
+          const [checked, rulesMs] = await timed(async () =>
+            nothingNew ? { errors: 0, quarantined: zeroPerCollection(), skipped: await skippedCounts(db, runId) } : validateStaging(db, { runId, districtId, delta }),
+          );
+          phase = 'warnings and plan';
           // With nothing new, a delta's view (staging over live) is exactly the live roster.
           const overLive = delta || nothingNew;
-          const reused = nothingNew ? await reuseWarnings(db, runId, districtId, today) : null;
-          if (reused) await mergeRunJson(db, runId, 'summary', { warningsCopiedFrom: reused.from });
-          const warningCounts = reused?.counts ?? (await findWarnings(db, { runId, districtId, delta: overLive, today }));
-          const warningsMs = lap();
-          phase = 'plan';
-          const plan = liveActive ? unchangedPlan(unchanged, liveActive) : await computePlan(db, { runId, districtId, fullFeed: !delta });
-          const terms = await gatherTermFacts(db, { runId, districtId, delta: overLive, today }, academicYear, settings);
-          const stagedForGuards = nothingNew ? unchanged : await stagedNotSkipped(db, runId);
-          const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: stagedForGuards, terms }, settings);
-          const planMs = lap();
-          if (nothingNew) await mergeRunJson(db, runId, 'summary', { nothingChanged: true });
-          await mergeRunJson(db, runId, 'summary', { planKinds: Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds])) });
-          const staged = await stagedCounts(db, runId);
-          const quarantinedSamples = await db
-            .selectFrom('staging_records')
-            .select(['entity', 'sourced_id', 'quarantine_rule'])
-            .where('run_id', '=', runId)
-            .where('quarantine_rule', 'is not', null)
-            .orderBy('entity')
-            .orderBy('sourced_id')
-            .limit(200)
-            .execute();
-          const change = wouldChange(plan, checked.quarantined);
-          for (const c of COLLECTIONS) {
-            (change[c].samples as Record<string, unknown>).quarantine = quarantinedSamples.filter((q) => q.entity === c).slice(0, 10).map((q) => q.sourced_id);
-          }
-          const counts = Object.fromEntries(
-            COLLECTIONS.map((c: Collection) => [c, { fetched: staged[c] ?? 0, quarantined: checked.quarantined[c], skipped: checked.skipped[c] }]),
-          );
-          const issues = await issueCountsByRule(db, runId);
-          await mergeRunJson(db, runId, 'counts', counts);
-          await mergeRunJson(db, runId, 'summary', {
-            issues,
-            warnings: warningCounts,
-            skipped: checked.skipped,
-            wouldChange: change,
-            guards: verdict.hits,
-            today,
+          const reused = nothingNew ? await inBatch(db, (trx) => reuseWarnings(trx, runId, districtId, today)) : null;
+          const [[warningCounts, warningsMs], [plan, planMs]] = await Promise.all([
+            timed(async () => reused?.counts ?? (await inBatch(db, (trx) => findWarnings(trx, { runId, districtId, delta: overLive, today })))),
+            timed(async () => (liveActive ? unchangedPlan(unchanged, liveActive) : await inBatch(db, (trx) => computePlan(trx, { runId, districtId, fullFeed: !delta })))),
+          ]);
+          return inBatch(db, async (db) => {
+            if (reused) await mergeRunJson(db, runId, 'summary', { warningsCopiedFrom: reused.from });
+            const terms = await gatherTermFacts(db, { runId, districtId, delta: overLive, today }, academicYear, settings);
+            const stagedForGuards = nothingNew ? unchanged : await stagedNotSkipped(db, runId);
+            const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: stagedForGuards, terms }, settings);
+            if (nothingNew) await mergeRunJson(db, runId, 'summary', { nothingChanged: true });
+            await mergeRunJson(db, runId, 'summary', { planKinds: Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds])) });
+            const staged = await stagedCounts(db, runId);
+            const quarantinedSamples = await db
+              .selectFrom('staging_records')
+              .select(['entity', 'sourced_id', 'quarantine_rule'])
+              .where('run_id', '=', runId)
+              .where('quarantine_rule', 'is not', null)
+              .orderBy('entity')
+              .orderBy('sourced_id')
+              .limit(200)
+              .execute();
+            const change = wouldChange(plan, checked.quarantined);
+            for (const c of COLLECTIONS) {
+              (change[c].samples as Record<string, unknown>).quarantine = quarantinedSamples.filter((q) => q.entity === c).slice(0, 10).map((q) => q.sourced_id);
+            }
+            const counts = Object.fromEntries(
+              COLLECTIONS.map((c: Collection) => [c, { fetched: staged[c] ?? 0, quarantined: checked.quarantined[c], skipped: checked.skipped[c] }]),
+            );
+            const issues = await issueCountsByRule(db, runId);
+            await mergeRunJson(db, runId, 'counts', counts);
+            await mergeRunJson(db, runId, 'summary', {
+              issues,
+              warnings: warningCounts,
+              skipped: checked.skipped,
+              wouldChange: change,
+              guards: verdict.hits,
+              today,
+            });
+            await mergeRunJson(db, runId, 'timings', { validate_ms: clock().getTime() - started, validate_rules_ms: rulesMs, validate_warnings_ms: warningsMs, validate_plan_ms: planMs });
+            const warnings = Object.values(warningCounts).reduce((a, b) => a + b, 0);
+            if (verdict.held && !run.dry_run) {
+              await setRunStatus(db, runId, 'held', verdict.reason);
+              await setProgress(db, runId, { phase: 'held' });
+            }
+            return { held: verdict.held && !run.dry_run, errors: checked.errors, warnings, ...(verdict.reason ? { reason: verdict.reason } : {}) };
           });
-          await mergeRunJson(db, runId, 'timings', { validate_ms: clock().getTime() - started, validate_rules_ms: rulesMs, validate_warnings_ms: warningsMs, validate_plan_ms: planMs });
-          const warnings = Object.values(warningCounts).reduce((a, b) => a + b, 0);
-          if (verdict.held && !run.dry_run) {
-            await setRunStatus(db, runId, 'held', verdict.reason);
-            await setProgress(db, runId, { phase: 'held' });
-          }
-          return { held: verdict.held && !run.dry_run, errors: checked.errors, warnings, ...(verdict.reason ? { reason: verdict.reason } : {}) };
-        }),
+        },
       );
     },
 

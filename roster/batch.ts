@@ -15,6 +15,31 @@ export async function inBatch<T>(db: Kysely<Database>, fn: (trx: Transaction<Dat
   });
 }
 
+/** `fn` in a batch transaction, or inside the caller's transaction when given one. */
+export async function batched<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  return db.isTransaction ? fn(db) : inBatch(db, fn);
+}
+
+/**
+ * Independent batch statements on `lanes` connections at once, each in a batch transaction of its
+ * own: Postgres runs one statement on one core, and during validation nothing else keeps the other
+ * busy. Given a transaction (a caller that needs them all to commit together), they run one after
+ * the other inside it. Results in task order.
+ */
+export async function inParallelBatches<T>(db: Kysely<Database>, tasks: ReadonlyArray<(trx: Kysely<Database>) => Promise<T>>, lanes = 2): Promise<T[]> {
+  if (db.isTransaction) lanes = 1;
+  const out = new Array<T>(tasks.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      out[i] = await batched(db, tasks[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(lanes, tasks.length) }, lane));
+  return out;
+}
+
 /** Fresh row counts for the planner once a run's pages are in (cheap: a sample, not a scan). */
 export async function analyzeStaging(db: Kysely<Database>): Promise<void> {
   await sql`analyze staging_records`.execute(db);

@@ -10,7 +10,8 @@ import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
 import { LIVE_TABLE, perCollection } from './entities.js';
 import { isLocalRule } from './record-checks.js';
-import { skippedCounts } from './staging.js';
+import { batched, inParallelBatches } from './batch.js';
+import { skippedCounts, stagedCounts } from './staging.js';
 import { RECORD_RULES, RULES_VERSION, type Check, type RecordRule } from './rules.js';
 
 export interface ValidateContext {
@@ -161,31 +162,38 @@ export async function validateStaging(db: Kysely<Database>, ctx: ValidateContext
   let errors = 0;
 
   const errorRules = RECORD_RULES.filter((r) => r.severity === 'error');
-  for (const entity of COLLECTIONS) {
-    errors += await scanCollection(db, q, ctx, entity, errorRules.filter((r) => r.entity === entity && r.check.t !== 'cascade'));
-  }
-  // Cascades in registry order (parents first); self-references repeat until nothing new is caught.
-  for (const rule of errorRules.filter((r) => r.check.t === 'cascade')) {
-    if (rule.check.t !== 'cascade') continue;
-    const selfRef = rule.check.target === rule.entity;
-    // Most nights quarantine nothing: then no record can depend on a quarantined one, and the scan
-    // of every enrollment's references (seconds at size l) is skipped.
-    if (!(await anyQuarantined(db, ctx.runId, rule.check.target))) continue;
-    for (let pass = 0; pass < 20; pass++) {
-      const n = await cascadeRule(db, q, ctx, rule);
-      errors += n;
-      if (n === 0 || !selfRef) break;
+  // The collections' scans are independent: the largest first, two at a time.
+  const staged = await stagedCounts(db, ctx.runId);
+  const bySize = [...COLLECTIONS].sort((a, b) => (staged[b] ?? 0) - (staged[a] ?? 0));
+  const found = await inParallelBatches(
+    db,
+    bySize.map((entity) => (trx: Kysely<Database>) => scanCollection(trx, q, ctx, entity, errorRules.filter((r) => r.entity === entity && r.check.t !== 'cascade'))),
+  );
+  errors += found.reduce((a, b) => a + b, 0);
+  return batched(db, async (db) => {
+    // Cascades in registry order (parents first); self-references repeat until nothing new is caught.
+    for (const rule of errorRules.filter((r) => r.check.t === 'cascade')) {
+      if (rule.check.t !== 'cascade') continue;
+      const selfRef = rule.check.target === rule.entity;
+      // Most nights quarantine nothing: then no record can depend on a quarantined one, and the scan
+      // of every enrollment's references (seconds at size l) is skipped.
+      if (!(await anyQuarantined(db, ctx.runId, rule.check.target))) continue;
+      for (let pass = 0; pass < 20; pass++) {
+        const n = await cascadeRule(db, q, ctx, rule);
+        errors += n;
+        if (n === 0 || !selfRef) break;
+      }
     }
-  }
 
-  const rows = await db
-    .selectFrom('staging_records')
-    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('run_id', '=', ctx.runId)
-    .where('quarantine_rule', 'is not', null)
-    .groupBy('entity')
-    .execute();
-  return { errors, quarantined: perCollection(rows), skipped: await skippedCounts(db, ctx.runId) };
+    const rows = await db
+      .selectFrom('staging_records')
+      .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('run_id', '=', ctx.runId)
+      .where('quarantine_rule', 'is not', null)
+      .groupBy('entity')
+      .execute();
+    return { errors, quarantined: perCollection(rows), skipped: await skippedCounts(db, ctx.runId) };
+  });
 }
 
 
