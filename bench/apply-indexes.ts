@@ -2,22 +2,15 @@
 // generated district inserted into copies of the live table with no index, the primary key only,
 // and the primary key with the two schedule lookup indexes, then into the real table.
 //   npx tsx bench/apply-indexes.ts [--size l] [--rounds 2]
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { projectRoot } from '../config/tools.js';
-import { createDb } from '../db/connect.js';
-import { startEmbeddedPostgres } from '../db/embedded.js';
-import { migrateToLatest } from '../db/migrate.js';
-import { freePort } from '../lib/free-port.js';
 import { createGenerator, type Size } from '../sandbox/generator.js';
-import { stageGenerated } from './stage-generated.js';
+import { BENCH_DISTRICT, newBenchRun, runMain, stageGenerated, withBenchDatabase } from './stage-generated.js';
 
 const { values } = parseArgs({ options: { size: { type: 'string', default: 'l' }, rounds: { type: 'string', default: '2' } } });
 
 const COLUMNS = 'district_id, sourced_id, status, date_last_modified, data, content_hash, deleted_at';
-const ROWS = `select 'p', sourced_id, data->>'status', case when pg_input_is_valid(data->>'dateLastModified', 'timestamptz') then (data->>'dateLastModified')::timestamptz end,
+const ROWS = `select '${BENCH_DISTRICT}', sourced_id, data->>'status', case when pg_input_is_valid(data->>'dateLastModified', 'timestamptz') then (data->>'dateLastModified')::timestamptz end,
   data, content_hash, null::timestamptz from staging_records where run_id = 'r' and entity = 'enrollments'`;
 
 const CASES: Array<[string, string]> = [
@@ -27,15 +20,9 @@ const CASES: Array<[string, string]> = [
     create index on e (district_id, (data->'user'->>'sourcedId')); create index on e (district_id, (data->'class'->>'sourcedId'));`],
 ];
 
-async function main(): Promise<void> {
-  const dir = join(projectRoot, '.data', `bench-apply-indexes-pg-${process.pid}`);
-  mkdirSync(dir, { recursive: true });
-  const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), persistent: false });
-  const { db, pool } = createDb(await pg.createDatabase('bench'));
-  try {
-    await migrateToLatest(db);
-    await db.insertInto('districts').values({ id: 'p', name: 'p', timezone: 'America/Chicago', settings: '{}' }).execute();
-    await db.insertInto('sync_runs').values({ id: 'r', district_id: 'p', kind: 'manual', mode: 'full', dry_run: false, status: 'running', counts: '{}', timings: '{}', progress: '{}', summary: '{}' }).execute();
+runMain(() =>
+  withBenchDatabase('apply-indexes', async ({ db, pool }) => {
+    await newBenchRun(db, 'r');
     await stageGenerated(db, pool, 'r', createGenerator({ seed: 1, size: values.size as Size }));
     for (let round = 1; round <= Number(values.rounds); round++) {
       for (const [what, indexes] of CASES) {
@@ -48,17 +35,8 @@ async function main(): Promise<void> {
       const t = Date.now();
       await sql.raw(`insert into enrollments (${COLUMNS}) ${ROWS}`).execute(db);
       console.log(`round ${round}, the live table: ${Date.now() - t} ms`);
-      await sql.raw(`delete from enrollments`).execute(db);
+      await sql.raw('delete from enrollments').execute(db);
       await sql.raw('vacuum enrollments').execute(db);
     }
-  } finally {
-    await db.destroy();
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+  }),
+);
