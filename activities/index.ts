@@ -14,7 +14,7 @@ import { applyStaging, type ApplyOptions } from '../roster/apply.js';
 import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
-import { dateIn, evaluateGuards, gatherTermFacts, stagedNotSkipped, type AcademicYearDates } from '../roster/guards.js';
+import { dateIn, evaluateGuards, gatherTermFacts, type AcademicYearDates } from '../roster/guards.js';
 import { chooseMode } from '../roster/mode.js';
 import { computePlan, wouldChange } from '../roster/plan.js';
 import {
@@ -240,11 +240,12 @@ export function createActivities(deps: ActivityDeps) {
           return inBatch(db, async (db) => {
             if (reused) await mergeRunJson(db, runId, 'summary', { warningsCopiedFrom: reused.from });
             const terms = await gatherTermFacts(db, { runId, districtId, delta: overLive, today }, academicYear, settings);
-            const stagedForGuards = nothingNew ? unchanged : await stagedNotSkipped(db, runId);
+            const staged = await stagedCounts(db, runId);
+            // Staged records that count for the guards: all but the skipped ones (with nothing new, the unchanged ones).
+            const stagedForGuards = nothingNew ? unchanged : (Object.fromEntries(COLLECTIONS.map((c) => [c, (staged[c] ?? 0) - checked.skipped[c]])) as Record<Collection, number>);
             const verdict = evaluateGuards({ mode: delta ? 'delta' : 'full', plan, staged: stagedForGuards, terms }, settings);
             if (nothingNew) await mergeRunJson(db, runId, 'summary', { nothingChanged: true });
             await mergeRunJson(db, runId, 'summary', { planKinds: Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds])) });
-            const staged = await stagedCounts(db, runId);
             const quarantinedSamples = await db
               .selectFrom('staging_records')
               .select(['entity', 'sourced_id', 'quarantine_rule'])

@@ -4,7 +4,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
-import { perCollection } from './entities.js';
 import { removals, type Plan } from './plan.js';
 import { ruleById } from './rules.js';
 import type { SyncSettings } from './settings.js';
@@ -97,18 +96,6 @@ export async function gatherTermFacts(
         and try_date(t.data->>'endDate') + ${settings.termBreakDays}::int >= ${ctx.today}::date
     ) as covered`.execute(db);
   return { today: ctx.today, year, covered: Boolean(r.rows[0]?.covered) };
-}
-
-/** Staged, not-skipped records per collection (active or tobedeleted, quarantined or not). */
-export async function stagedNotSkipped(db: Kysely<Database>, runId: string): Promise<Record<Collection, number>> {
-  const rows = await db
-    .selectFrom('staging_records')
-    .select(['entity', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('run_id', '=', runId)
-    .where('skip_reason', 'is', null)
-    .groupBy('entity')
-    .execute();
-  return perCollection(rows);
 }
 
 /** YYYY-MM-DD of `now` in an IANA time zone. */

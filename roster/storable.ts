@@ -23,12 +23,10 @@ export function stagingId(record: unknown): string | null {
   return typeof id === 'string' && id.length <= MAX_SOURCED_ID_LENGTH && !BAD.test(id) ? id : null;
 }
 
-/** The record as JSON Postgres accepts; unstorable strings replaced and listed under UNSTORABLE_KEY. */
-export function stagingJson(record: unknown): string {
-  return stagingForm(record).json;
-}
-
-/** The record as staged: its JSON, and the value that JSON holds (the record itself unless strings had to be replaced). */
+/**
+ * The record as staged: JSON Postgres accepts (unstorable strings replaced and listed under
+ * UNSTORABLE_KEY), and the value that JSON holds (the record itself unless strings had to be replaced).
+ */
 export function stagingForm(record: unknown): { json: string; value: unknown } {
   const json = JSON.stringify(record) ?? 'null';
   if (!SUSPECT_JSON.test(json)) return { json, value: record };

@@ -72,7 +72,7 @@ export async function unchangedCounts(db: Kysely<Database>, runId: string): Prom
 }
 
 /**
- * Nothing changed: every staged record of the run is unchanged or skipped (skip rules already run),
+ * Nothing changed: every staged record of the run is unchanged or skipped (skip_reason is set as pages are staged),
  * no id is staged twice, and every active live record is in the feed. Returns the active live
  * records per collection then (they all stay), else null.
  */

@@ -1,5 +1,7 @@
 // What staging does with values Postgres cannot store: NUL, unpaired surrogates, over-long ids.
-import { MAX_SOURCED_ID_LENGTH, stagingId, stagingJson, UNSTORABLE_KEY } from '../../roster/storable.js';
+import { MAX_SOURCED_ID_LENGTH, stagingForm, stagingId, UNSTORABLE_KEY } from '../../roster/storable.js';
+
+const stagingJson = (record: unknown) => stagingForm(record).json;
 
 test('ordinary records are staged as their own JSON, unicode and all', () => {
   const r = { sourcedId: 'usr-1', givenName: 'Zoë 👩‍👩‍👧 مريم', note: 'a \\u0000 written out with a backslash' };
@@ -21,6 +23,8 @@ test('a record that is not an object is kept (and marked when it needs replacing
   expect(stagingJson(null)).toBe('null');
   expect(stagingJson('plain')).toBe('"plain"');
   expect(JSON.parse(stagingJson('nul\u0000'))).toEqual({ [UNSTORABLE_KEY]: ['(record)'], value: 'nul\ufffd' });
+  // The value the record checks see is the one staged, not the raw record.
+  expect(stagingForm('nul\u0000').value).toEqual(JSON.parse(stagingJson('nul\u0000')));
 });
 
 test('ids that cannot be stored or indexed are not used as the staging id', () => {
