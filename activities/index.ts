@@ -14,6 +14,7 @@ import { applyStaging, type ApplyOptions } from '../roster/apply.js';
 import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
+import { recognisePage } from '../roster/page-memo.js';
 import { dateIn, evaluateGuards, gatherTermFacts, type AcademicYearDates } from '../roster/guards.js';
 import { chooseMode } from '../roster/mode.js';
 import { computePlan, wouldChange } from '../roster/plan.js';
@@ -170,6 +171,10 @@ export function createActivities(deps: ActivityDeps) {
               filter: run.mode === 'delta' && run.delta_since ? deltaFilter(new Date(run.delta_since), 0) : undefined,
               attempt: attempt(),
               ...(shortcut.use ? { liveHashes: (collection: Collection, ids: string[]) => liveHashes(db, districtId, collection, ids) } : {}),
+              // Every applying full run remembers its pages; a run that may take the shortcut recognises them.
+              ...(run.mode === 'full' && !run.dry_run
+                ? { memos: { districtId, ...(shortcut.use ? { recognise: (c: Collection, digest: string) => recognisePage(db, districtId, c, digest) } : {}) } }
+                : {}),
               onPage: (p) => {
                 latest = { collection: p.collection, offset: p.offset };
               },

@@ -133,6 +133,21 @@ export interface StagingPagesTable {
   complete: ColumnType<boolean, boolean | undefined, boolean>;
   /** RULES_VERSION the page's records were checked against (roster/record-checks.ts). */
   rules_version: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The page body's digest (Page.digest), when the page was read for page memos. */
+  digest: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** What a page body held when it was last parsed (roster/page-memo.ts): a cache, unlogged. */
+export interface PageMemosTable {
+  district_id: string;
+  entity: string;
+  digest: string;
+  /** Its records' sourcedIds by position, joined by line breaks (MEMO_SEPARATOR). */
+  ids: string;
+  /** Its records' content hashes by position, joined the same way. */
+  hashes: string;
+  records: number;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 export interface SupportAccountsTable {
@@ -247,6 +262,7 @@ export interface Database {
   staging_records: StagingRecordsTable;
   staging_pages: StagingPagesTable;
   staging_unchanged: StagingUnchangedTable;
+  page_memos: PageMemosTable;
   support_accounts: SupportAccountsTable;
   api_tokens: ApiTokensTable;
   sessions: SessionsTable;

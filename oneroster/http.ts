@@ -8,7 +8,22 @@ export interface HttpAnswer {
   status: number;
   headers: Headers;
   /** The whole body, already decompressed (fetch undoes gzip/deflate). */
-  body: string;
+  readonly body: string;
+  /** The same body as bytes: a page recognised by its digest is never decoded (see Page.digest). */
+  readonly bytes?: Uint8Array;
+}
+
+/** An answer whose text is decoded from its bytes only when read (as Response.text() decodes: UTF-8, BOM dropped). */
+export function answerOf(status: number, headers: Headers, bytes: Uint8Array): HttpAnswer {
+  let text: string | undefined;
+  return {
+    status,
+    headers,
+    bytes,
+    get body() {
+      return (text ??= new TextDecoder().decode(bytes));
+    },
+  };
 }
 
 export interface HttpRequest {
@@ -42,8 +57,7 @@ export async function exchange(
       signal: controller.signal,
       redirect: 'follow',
     });
-    const body = await res.text();
-    return { status: res.status, headers: res.headers, body };
+    return answerOf(res.status, res.headers, new Uint8Array(await res.arrayBuffer()));
   } catch (err) {
     if (timedOut) throw timeoutError(ctx, timeoutMs);
     throw networkError(ctx, hostOf(request.url), err);

@@ -4,7 +4,7 @@
 
 import { backoffDelayMs, type RetryPolicy } from './http.js';
 import { brokenResponse, type ErrorContext } from './errors.js';
-import type { Collection, Page, PageRequest } from './types.js';
+import type { Collection, KnownPage, Page, PageRequest } from './types.js';
 
 /** What is kept of the previous page: two ids, so memory stays one page whatever the collection size. */
 export interface PageMark {
@@ -13,12 +13,18 @@ export interface PageMark {
   last: string | null;
 }
 
-export function markOf(page: Page): PageMark {
+export function markOf(page: Page | KnownPage): PageMark {
+  if ('known' in page) return { offset: page.offset, first: page.known.firstId, last: page.known.lastId };
   return {
     offset: page.offset,
     first: sourcedIdOf(page.records[0]),
     last: sourcedIdOf(page.records[page.records.length - 1]),
   };
+}
+
+/** How many records a page holds, parsed or known. */
+export function recordCount(page: Page | KnownPage): number {
+  return 'known' in page ? page.known.recordCount : page.records.length;
 }
 
 function sourcedIdOf(record: unknown): string | null {
@@ -33,8 +39,8 @@ function sourcedIdOf(record: unknown): string | null {
  * - a non-empty page whose first and last sourcedIds equal the previous page's, fetched at another
  *   offset, is the same page again (a server ignoring offset would loop forever).
  */
-export function pageProblem(page: Page, previous: PageMark | null): string | null {
-  const n = page.records.length;
+export function pageProblem(page: Page | KnownPage, previous: PageMark | null): string | null {
+  const n = recordCount(page);
   if (page.totalCount !== null) {
     const expected = Math.max(0, Math.min(page.limit, page.totalCount - page.offset));
     if (n < expected) {
@@ -53,8 +59,8 @@ export function pageProblem(page: Page, previous: PageMark | null): string | nul
   return null;
 }
 
-export interface PagingDeps {
-  getPage(collection: Collection, request: PageRequest): Promise<Page>;
+export interface PagingDeps<P extends Page | KnownPage = Page> {
+  getPage(collection: Collection, request: PageRequest): Promise<P>;
   pageSize: number;
   policy: RetryPolicy;
   errorContext(collection: Collection, offset: number): ErrorContext;
@@ -66,30 +72,31 @@ export interface PagingDeps {
  * pages are not. With X-Total-Count, a last page that is exactly full costs one more request that
  * must come back empty: stopping at the count alone would drop records silently if it is too low.
  */
-export async function* pageThrough(
-  deps: PagingDeps,
+export async function* pageThrough<P extends Page | KnownPage>(
+  deps: PagingDeps<P>,
   collection: Collection,
   options: { startOffset?: number; filter?: string } = {},
-): AsyncGenerator<Page> {
+): AsyncGenerator<P> {
   let offset = options.startOffset ?? 0;
   let previous: PageMark | null = null;
   for (let index = 0; ; index++) {
     const page = await consistentPage(deps, collection, offset, options.filter, previous);
-    if (index === 0 || page.records.length > 0) yield page;
-    if (page.records.length < page.limit) return;
+    const n = recordCount(page);
+    if (index === 0 || n > 0) yield page;
+    if (n < page.limit) return;
     previous = markOf(page);
-    offset += page.records.length;
+    offset += n;
   }
 }
 
 /** One page that passes pageProblem, re-fetched with backoff while it does not. */
-async function consistentPage(
-  deps: PagingDeps,
+async function consistentPage<P extends Page | KnownPage>(
+  deps: PagingDeps<P>,
   collection: Collection,
   offset: number,
   filter: string | undefined,
   previous: PageMark | null,
-): Promise<Page> {
+): Promise<P> {
   for (let attempt = 1; ; attempt++) {
     // getPage has its own retries for HTTP failures; only consistency is retried here.
     const page = await deps.getPage(collection, { offset, limit: deps.pageSize, filter });

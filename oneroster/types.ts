@@ -54,6 +54,40 @@ export interface Page {
   totalCount: number | null;
   /** Raw JSON records exactly as served (validation happens later, over staging). */
   records: Record<string, unknown>[];
+  /** sha256 of the body's bytes, when pages are read with `recognise` (see PagesOptions). */
+  digest?: string;
+}
+
+/** What a recogniser knows of a page body it has seen before: enough to page on without parsing it. */
+export interface KnownBody {
+  recordCount: number;
+  firstId: string | null;
+  lastId: string | null;
+}
+
+/**
+ * A page whose body the recogniser knew by its digest: not parsed, its records not at hand. Paging
+ * checks (counts, repeated pages) hold for it as for a parsed page, on what the recogniser knew.
+ */
+export interface KnownPage {
+  collection: Collection;
+  offset: number;
+  limit: number;
+  totalCount: number | null;
+  digest: string;
+  known: KnownBody;
+  /** The body parsed after all, as the Page it is (when what the recogniser knew no longer suffices). */
+  parse(): Page;
+}
+
+export interface PagesOptions {
+  startOffset?: number;
+  filter?: string;
+  /**
+   * Asked with the digest of every successful page body before it is parsed; a body it knows is
+   * yielded as a KnownPage, any other is parsed and yielded as a Page carrying its digest.
+   */
+  recognise?: (collection: Collection, digest: string) => Promise<KnownBody | null>;
 }
 
 export interface CollectionCheck {
@@ -68,7 +102,9 @@ export interface CollectionCheck {
 export interface OneRosterClient {
   getPage(collection: Collection, request: PageRequest): Promise<Page>;
   /** Pages from startOffset until the collection is exhausted. */
-  pages(collection: Collection, options?: { startOffset?: number; filter?: string }): AsyncGenerator<Page>;
+  pages(collection: Collection, options?: Omit<PagesOptions, 'recognise'>): AsyncGenerator<Page>;
+  /** The same, yielding the pages `recognise` knows as KnownPages. Absent: every page is parsed (pages()). */
+  recognisingPages?(collection: Collection, options: PagesOptions & Required<Pick<PagesOptions, 'recognise'>>): AsyncGenerator<Page | KnownPage>;
   /** Auth plus one page of each collection. Never throws: every failure is reported per collection. */
   testConnection(): Promise<{ ok: boolean; auth: { ok: boolean; error?: string }; collections: CollectionCheck[] }>;
 }

@@ -3,9 +3,11 @@
 // committed page of the first incomplete collection, and says so in the run's summary.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
-import { COLLECTIONS, type Collection, type OneRosterClient, type Page } from '../oneroster/types.js';
+import { recordCount } from '../oneroster/paging.js';
+import { COLLECTIONS, type Collection, type KnownBody, type KnownPage, type OneRosterClient, type Page } from '../oneroster/types.js';
+import { pruneMemos } from './page-memo.js';
 import { mergeRunJson, setProgress } from './runs.js';
-import { bookmark, markCollectionComplete, stagedCounts, type StagingWriter } from './staging.js';
+import { bookmark, markCollectionComplete, stagedCounts, type MemoTarget, type StagingWriter } from './staging.js';
 import { stagingId } from './storable.js';
 
 export interface FetchProgress {
@@ -38,10 +40,18 @@ export interface FetchOptions {
    * identical to their live row are staged by id and hash only. Absent: every record is staged fully.
    */
   liveHashes?: (collection: Collection, ids: string[]) => Promise<ReadonlyMap<string, string>>;
+  /**
+   * Page memos of this district (roster/page-memo.ts), for a full feed: every parsed page is
+   * remembered by its body's digest, and `recognise` (given with liveHashes) names the pages seen
+   * before whose records are all unchanged, which are then staged by id without being parsed.
+   */
+  memos?: MemoTarget & { recognise?: (collection: Collection, digest: string) => Promise<KnownBody | null> };
 }
 
 export interface FetchResult {
   fetched: Record<string, number>;
+  /** Pages of this attempt recognised by their memo (staged by id, not parsed). */
+  recognisedPages: number;
   resumedFrom: { collection: Collection; offset: number } | null;
 }
 
@@ -72,18 +82,19 @@ export async function* prefetching<T>(source: AsyncIterable<T>): AsyncGenerator<
 
 /** Each page with the live hashes of its ids, looked up as part of fetching it (so prefetching overlaps the lookup too). */
 async function* withLiveHashes(
-  pages: AsyncIterable<Page>,
+  pages: AsyncIterable<Page | KnownPage>,
   collection: Collection,
   lookup: FetchOptions['liveHashes'],
-): AsyncGenerator<{ page: Page; live?: ReadonlyMap<string, string> }> {
+): AsyncGenerator<{ page: Page | KnownPage; live?: ReadonlyMap<string, string> }> {
   for await (const page of pages) {
-    if (!lookup) yield { page };
-    else yield { page, live: await lookup(collection, page.records.map(stagingId).filter((id): id is string => id !== null)) };
+    if (!lookup || 'known' in page) yield { page };
+    else yield { page, live: await lookup(collection, stagedIds(page)) };
   }
 }
 
 export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
   let resumedFrom: FetchResult['resumedFrom'] = null;
+  let recognisedPages = 0;
   for (const [i, collection] of COLLECTIONS.entries()) {
     const mark = await bookmark(o.db, o.runId, collection);
     if (mark.complete) continue;
@@ -94,17 +105,20 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
     let { pagesDone, recordsDone } = mark;
     let progressSavedAt = 0;
     let unsaved: FetchProgress | null = null;
-    const pages = o.client.pages(collection, { startOffset: mark.nextOffset, ...(o.filter ? { filter: o.filter } : {}) });
+    const pages = pagesOf(o, collection, mark.nextOffset);
     for await (const { page, live } of prefetching(withLiveHashes(pages, collection, o.liveHashes))) {
-      await o.writer.writePage(o.runId, page, live);
+      if (!('known' in page)) await o.writer.writePage(o.runId, page, live, o.memos);
+      else if (await o.writer.writeKnownPage(o.runId, page, o.memos!)) recognisedPages += 1;
+      else await writeParsed(o, page.parse());
+      const records = recordCount(page);
       pagesDone += 1;
-      recordsDone += page.records.length;
+      recordsDone += records;
       const progress: FetchProgress = {
         phase: 'fetch',
         collection,
         collectionIndex: i + 1,
         collections: COLLECTIONS.length,
-        offset: page.offset + page.records.length,
+        offset: page.offset + records,
         pagesDone,
         pagesTotal: page.totalCount === null ? null : Math.max(1, Math.ceil(page.totalCount / page.limit)),
         recordsDone,
@@ -122,16 +136,32 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
     if (unsaved) await setProgress(o.db, o.runId, unsaved as unknown as Record<string, unknown>);
     await markCollectionComplete(o.db, o.runId, collection);
   }
-  await recordFetch(o, null);
-  return { fetched: await stagedCounts(o.db, o.runId), resumedFrom };
+  await recordFetch(o, null, o.memos?.recognise && o.client.recognisingPages ? recognisedPages : undefined);
+  if (o.memos && !o.filter) await pruneMemos(o.db, o.memos.districtId, o.runId);
+  return { fetched: await stagedCounts(o.db, o.runId), recognisedPages, resumedFrom };
+}
+
+/** A recognised page one of whose live rows changed since: written as if it had not been recognised. */
+async function writeParsed(o: FetchOptions, page: Page): Promise<void> {
+  await o.writer.writePage(o.runId, page, o.liveHashes && (await o.liveHashes(page.collection, stagedIds(page))), o.memos);
+}
+
+const stagedIds = (page: Page): string[] => page.records.map(stagingId).filter((id): id is string => id !== null);
+
+/** The collection's pages: with memos, read with their digests (and recognised when asked). */
+function pagesOf(o: FetchOptions, collection: Collection, startOffset: number): AsyncGenerator<Page | KnownPage> {
+  const options = { startOffset, ...(o.filter ? { filter: o.filter } : {}) };
+  if (!o.memos || o.filter || !o.client.recognisingPages) return o.client.pages(collection, options);
+  return o.client.recognisingPages(collection, { ...options, recognise: o.memos.recognise ?? (async () => null) });
 }
 
 /** summary.fetch = {method, resumes[]}: one writer per run, so read-modify-write is safe here. */
-async function recordFetch(o: FetchOptions, resume: { collection: Collection; offset: number } | null): Promise<void> {
+async function recordFetch(o: FetchOptions, resume: { collection: Collection; offset: number } | null, recognisedPages?: number): Promise<void> {
   const run = await o.db.selectFrom('sync_runs').select('summary').where('id', '=', o.runId).executeTakeFirst();
   const previous = ((run?.summary as { fetch?: { resumes?: unknown[] } })?.fetch?.resumes ?? []) as unknown[];
   const resumes = resume ? [...previous, { ...resume, attempt: o.attempt ?? null, at: new Date().toISOString() }] : previous;
-  await mergeRunJson(o.db, o.runId, 'summary', { fetch: { method: o.writer.method, resumes } });
+  const recognised = recognisedPages === undefined ? {} : { recognisedPages };
+  await mergeRunJson(o.db, o.runId, 'summary', { fetch: { method: o.writer.method, resumes, ...recognised } });
 }
 
 async function recordResume(o: FetchOptions, collection: Collection, offset: number): Promise<void> {

@@ -4,11 +4,12 @@
 // INSERT (no raw connection needed).
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { sql, type Kysely } from 'kysely';
+import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { Database } from '../db/schema.js';
-import type { Collection, Page } from '../oneroster/types.js';
+import type { Collection, KnownPage, Page } from '../oneroster/types.js';
+import { memoRow, unchangedFromMemo, type MemoRow } from './page-memo.js';
 import { perCollection } from './entities.js';
 import { checkRecord } from './record-checks.js';
 import { RULES_VERSION } from './rules.js';
@@ -21,7 +22,29 @@ export interface StagingWriter {
    * active live rows of this page's ids; a record whose hash equals its live row's is staged in
    * staging_unchanged (its id at its position in the page) instead of staging_records.
    */
-  writePage(runId: string, page: Page, live?: ReadonlyMap<string, string>): Promise<void>;
+  writePage(runId: string, page: Page, live?: ReadonlyMap<string, string>, memo?: MemoTarget): Promise<void>;
+  /**
+   * Stages a page recognised by its memo (roster/page-memo.ts) by id, when all its records are
+   * unchanged. False: one is not, nothing was written, and the page must be parsed and written.
+   */
+  writeKnownPage(runId: string, page: KnownPage, memo: MemoTarget): Promise<boolean>;
+}
+
+/** Whose page memos a page with a digest is remembered in (roster/page-memo.ts). */
+export interface MemoTarget {
+  districtId: string;
+}
+
+/** The memo of a parsed page: its ids and hashes by position (none when a record has no storable id). */
+function memoOf(page: Page, staged: StagedRecord[], memo: MemoTarget | undefined): MemoRow | null {
+  if (!memo || !page.digest || staged.length !== page.records.length) return null;
+  const ids = new Array<string | null>(staged.length);
+  const hashes = new Array<string>(staged.length);
+  for (const r of staged) {
+    ids[r.ordinal] = r.sourcedId;
+    hashes[r.ordinal] = r.hash;
+  }
+  return memoRow(memo.districtId, page.collection, page.digest, ids, hashes);
 }
 
 interface StagedRecord {
@@ -56,8 +79,9 @@ function splitPage(page: Page, live?: ReadonlyMap<string, string>): { changed: S
 export function insertWriter(db: Kysely<Database>): StagingWriter {
   return {
     method: 'insert',
-    async writePage(runId, page, live) {
+    async writePage(runId, page, live, memo) {
       const { changed, unchanged } = splitPage(page, live);
+      const memo_ = memoOf(page, [...changed, ...unchanged], memo);
       await db.transaction().execute(async (trx) => {
         for (const table of ['staging_records', 'staging_unchanged'] as const) {
           await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
@@ -73,14 +97,31 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
         if (unchanged.length > 0) {
           await trx.insertInto('staging_unchanged').values({ ...at, ids: unchangedIds(page, unchanged), records: unchanged.length }).execute();
         }
-        await trx
-          .insertInto('staging_pages')
-          .values({ run_id: runId, entity: page.collection, page_offset: page.offset, record_count: page.records.length, total_count: page.totalCount, rules_version: RULES_VERSION })
-          .onConflict((oc) => oc.columns(['run_id', 'entity', 'page_offset']).doUpdateSet({ record_count: page.records.length, total_count: page.totalCount, rules_version: RULES_VERSION }))
-          .execute();
+        if (memo_) await trx.insertInto('page_memos').values(memo_).onConflict((oc) => oc.doNothing()).execute();
+        await insertPageRow(trx, runId, page, page.records.length);
+      });
+    },
+    async writeKnownPage(runId, page, memo) {
+      return db.transaction().execute(async (trx) => {
+        for (const table of ['staging_records', 'staging_unchanged'] as const) {
+          await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
+        }
+        const q = unchangedFromMemo(runId, page, memo.districtId);
+        if (Number((await trx.executeQuery(CompiledQuery.raw(q.text, q.values))).numAffectedRows ?? 0) !== 1) return false;
+        await insertPageRow(trx, runId, page, page.known.recordCount);
+        return true;
       });
     },
   };
+}
+
+async function insertPageRow(db: Kysely<Database>, runId: string, page: Page | KnownPage, recordCount: number): Promise<void> {
+  const values = { record_count: recordCount, total_count: page.totalCount, rules_version: RULES_VERSION, digest: page.digest ?? null };
+  await db
+    .insertInto('staging_pages')
+    .values({ run_id: runId, entity: page.collection, page_offset: page.offset, ...values })
+    .onConflict((oc) => oc.columns(['run_id', 'entity', 'page_offset']).doUpdateSet(values))
+    .execute();
 }
 
 /** The page's ids by position, null where the record is staged in full (staging_unchanged.ids). */
@@ -117,28 +158,14 @@ async function copyRows(client: pg.PoolClient, statement: string, body: string):
 export function copyWriter(pool: pg.Pool): StagingWriter {
   return {
     method: 'copy',
-    async writePage(runId, page, live) {
+    async writePage(runId, page, live, memo) {
       const { changed, unchanged } = splitPage(page, live);
+      const memo_ = memoOf(page, [...changed, ...unchanged], memo);
       const client = await pool.connect();
       let ok = false;
       try {
         await client.query('begin');
-        // Records and their page row commit together, so a page row that did not exist before means
-        // no records of this page exist either. Only a page re-written by a retried attempt needs the
-        // deletes, which, run for every page, were the costliest statement of a size-l sync (Postgres
-        // probed them through the (run_id, entity, sourced_id) index, a scan growing with every page).
-        const { rows } = await client.query<{ fresh: boolean }>(
-          `insert into staging_pages (run_id, entity, page_offset, record_count, total_count, rules_version) values ($1, $2, $3, $4, $5, $6)
-           on conflict (run_id, entity, page_offset) do update
-             set record_count = excluded.record_count, total_count = excluded.total_count, rules_version = excluded.rules_version
-           returning (xmax = 0) as fresh`,
-          [runId, page.collection, page.offset, page.records.length, page.totalCount, RULES_VERSION],
-        );
-        if (!rows[0]?.fresh) {
-          for (const table of ['staging_records', 'staging_unchanged']) {
-            await client.query(`delete from ${table} where run_id = $1 and entity = $2 and page_offset = $3`, [runId, page.collection, page.offset]);
-          }
-        }
+        await upsertPageRowClearingLeftovers(client, runId, page, page.records.length);
         const prefix = `${copyField(runId)}\t${copyField(page.collection)}\t${page.offset}\t`;
         await copyRows(
           client,
@@ -152,6 +179,16 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
             `${prefix}${copyField(textArrayLiteral(unchangedIds(page, unchanged)))}\t${unchanged.length}\n`,
           );
         }
+        if (memo_) {
+          await client.query(`insert into page_memos (district_id, entity, digest, ids, hashes, records) values ($1, $2, $3, $4, $5, $6) on conflict do nothing`, [
+            memo_.district_id,
+            memo_.entity,
+            memo_.digest,
+            memo_.ids,
+            memo_.hashes,
+            memo_.records,
+          ]);
+        }
         await client.query('commit');
         ok = true;
       } finally {
@@ -159,7 +196,45 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
         client.release(!ok);
       }
     },
+    async writeKnownPage(runId, page, memo) {
+      const client = await pool.connect();
+      let ok = false;
+      try {
+        await client.query('begin');
+        await upsertPageRowClearingLeftovers(client, runId, page, page.known.recordCount);
+        const q = unchangedFromMemo(runId, page, memo.districtId);
+        const staged = (await client.query(q.text, q.values)).rowCount === 1;
+        await client.query(staged ? 'commit' : 'rollback');
+        ok = true;
+        return staged;
+      } finally {
+        if (!ok) await client.query('rollback').catch(() => undefined);
+        client.release(!ok);
+      }
+    },
   };
+}
+
+/**
+ * The page's bookmark row, inserted or replaced. Records and their page row commit together, so a
+ * page row that did not exist before means no records of this page exist either. Only a page
+ * re-written by a retried attempt needs the deletes, which, run for every page, were the costliest
+ * statement of a size-l sync (Postgres probed them through the (run_id, entity, sourced_id) index, a
+ * scan growing with every page).
+ */
+async function upsertPageRowClearingLeftovers(client: pg.PoolClient, runId: string, page: Page | KnownPage, recordCount: number): Promise<void> {
+  const { rows } = await client.query<{ fresh: boolean }>(
+    `insert into staging_pages (run_id, entity, page_offset, record_count, total_count, rules_version, digest) values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict (run_id, entity, page_offset) do update
+       set record_count = excluded.record_count, total_count = excluded.total_count, rules_version = excluded.rules_version, digest = excluded.digest
+     returning (xmax = 0) as fresh`,
+    [runId, page.collection, page.offset, recordCount, page.totalCount, RULES_VERSION, page.digest ?? null],
+  );
+  if (!rows[0]?.fresh) {
+    for (const table of ['staging_records', 'staging_unchanged']) {
+      await client.query(`delete from ${table} where run_id = $1 and entity = $2 and page_offset = $3`, [runId, page.collection, page.offset]);
+    }
+  }
 }
 
 export interface CollectionBookmark {

@@ -1,8 +1,9 @@
 // pages() and testConnection() over scripted servers: where paging stops, and every way a page can
 // be wrong without an HTTP error.
+import { createHash } from 'node:crypto';
 import { createOneRosterClient } from '../../oneroster/client.js';
 import { OneRosterError } from '../../oneroster/errors.js';
-import type { OneRosterClientOptions, Page } from '../../oneroster/types.js';
+import type { KnownPage, OneRosterClientOptions, Page } from '../../oneroster/types.js';
 import { fakeFetch, fakeUsers, pagedServer, recordingSleep, type FakeReply } from './oneroster-fake.js';
 
 const BASE = 'https://district.example.com/ims/oneroster/v1p1';
@@ -259,5 +260,41 @@ describe('testConnection()', () => {
     expect(result.auth.ok).toBe(false);
     expect(result.auth.error).toContain('ECONNREFUSED');
     expect(result.collections.every((c) => !c.ok && c.error?.includes('ECONNREFUSED'))).toBe(true);
+  });
+});
+
+describe('recognisingPages()', () => {
+  const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+  test('asks with the digest of the exact body bytes, parses only the bodies it does not know, pages on what it knew', async () => {
+    const bodies = [JSON.stringify({ users: [{ sourcedId: 'a' }, { sourcedId: 'b' }] }), 'not JSON at all, never parsed', JSON.stringify({ users: [{ sourcedId: 'e' }] })];
+    const { fetch, calls } = fakeFetch((_req, i) => ({ text: bodies[i]!, headers: { 'x-total-count': '5' } }));
+    const { client } = clientOn(fetch, { pageSize: 2 });
+    const asked: string[] = [];
+    const pages: (Page | KnownPage)[] = [];
+    const recognise = async (_c: string, digest: string) => {
+      asked.push(digest);
+      return digest === sha256(bodies[1]!) ? { recordCount: 2, firstId: 'c', lastId: 'd' } : null;
+    };
+    for await (const p of client.recognisingPages!('users', { recognise })) pages.push(p);
+    expect(asked).toEqual(bodies.map(sha256));
+    expect(offsets(calls)).toEqual([0, 2, 4]);
+    expect(pages[0]).toMatchObject({ offset: 0, records: [{ sourcedId: 'a' }, { sourcedId: 'b' }], digest: sha256(bodies[0]!) });
+    expect(pages[1]).toMatchObject({ offset: 2, totalCount: 5, digest: sha256(bodies[1]!), known: { recordCount: 2 } });
+    expect('records' in pages[1]!).toBe(false);
+    // Parsed after all, the unparseable body fails as it would have.
+    expect(() => (pages[1] as KnownPage).parse()).toThrow(OneRosterError);
+    expect(pages[2]).toMatchObject({ offset: 4, records: [{ sourcedId: 'e' }] });
+  });
+
+  test('a known page is held to the count header like a parsed one', async () => {
+    const { fetch } = fakeFetch(() => ({ json: { users: [{ sourcedId: 'a' }] }, headers: { 'x-total-count': '10' } }));
+    const { client } = clientOn(fetch, { pageSize: 5, maxAttempts: 2 });
+    const err = await failure(
+      (async () => {
+        for await (const _ of client.recognisingPages!('users', { recognise: async () => ({ recordCount: 3, firstId: 'a', lastId: 'c' }) })) void _;
+      })(),
+    );
+    expect(err.message).toContain('holds 3 of the 5 records');
   });
 });
