@@ -4,7 +4,8 @@
 import { createHash } from 'node:crypto';
 import { prefetching } from '../../roster/fetch.js';
 import { copyWriter, insertWriter, type StagingWriter } from '../../roster/staging.js';
-import type { Page } from '../../oneroster/types.js';
+import type { KnownPage, Page } from '../../oneroster/types.js';
+import { recognisePage } from '../../roster/page-memo.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let t: TestDatabase;
@@ -59,6 +60,36 @@ describe.each([
       { page_offset: 0, record_count: 2 },
       { page_offset: 3, record_count: 1 },
     ]);
+  });
+
+  test('a page with a digest is remembered; its memo stages it by id only while every record equals its live row', async () => {
+    const runId = `run-${name}-memo`;
+    const district = `memo-${name}`;
+    const w = make();
+    const ids = ['a"b', '{c,d}', 'e\\f', 'NULL', ' spaced '];
+    const records = ids.map((sourcedId) => ({ sourcedId, title: 'T', status: 'active' }));
+    const parsed = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, records, digest: `digest-${name}` } as unknown as Page;
+    await w.writePage(runId, parsed, undefined, { districtId: district });
+    // An id holding the separator cannot be remembered: that page is always parsed.
+    await w.writePage(runId, { ...parsed, offset: 10, digest: `other-${name}`, records: [{ sourcedId: 'x\ny', status: 'active' }] } as unknown as Page, undefined, { districtId: district });
+    expect(await t.db.selectFrom('page_memos').select(['digest', 'records']).where('district_id', '=', district).execute()).toEqual([{ digest: `v1:digest-${name}`, records: 5 }]);
+    const known = await recognisePage(t.db, district, 'courses', `digest-${name}`);
+    expect(known).toEqual({ recordCount: 5, firstId: 'a"b', lastId: ' spaced ' });
+    const knownPage: KnownPage = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, digest: `digest-${name}`, known: known!, parse: () => parsed };
+    const md5 = (v: unknown) => createHash('md5').update(JSON.stringify(v)).digest('hex');
+    const live = async (hashOfLast: string) => {
+      await t.db.deleteFrom('courses').where('district_id', '=', district).execute();
+      await t.db.insertInto('courses').values(records.map((r, i) => ({ district_id: district, sourced_id: r.sourcedId, status: 'active', data: JSON.stringify(r), content_hash: i === records.length - 1 ? hashOfLast : md5(r) }))).execute();
+    };
+    const next = `${runId}-2`;
+    await live('something else');
+    expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(false);
+    expect(await t.db.selectFrom('staging_pages').select('page_offset').where('run_id', '=', next).execute()).toEqual([]);
+    await live(md5(records[4]));
+    expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(true);
+    expect(await t.db.selectFrom('staging_unchanged').select(['ids', 'records']).where('run_id', '=', next).execute()).toEqual([{ ids, records: 5 }]);
+    expect(await t.db.selectFrom('staging_pages').select(['record_count', 'digest']).where('run_id', '=', next).execute()).toEqual([{ record_count: 5, digest: `digest-${name}` }]);
+    expect(await t.db.selectFrom('staging_records').select('sourced_id').where('run_id', '=', next).execute()).toEqual([]);
   });
 
   test('unchanged ids with quotes, braces, commas, backslashes and the word NULL are kept exactly', async () => {
