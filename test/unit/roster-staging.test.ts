@@ -86,6 +86,15 @@ describe.each([
     expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(false);
     expect(await t.db.selectFrom('staging_pages').select('page_offset').where('run_id', '=', next).execute()).toEqual([]);
     await live(md5(records[4]));
+    // A record deleted here because it went missing comes back by being parsed and revived.
+    await t.db.updateTable('courses').set({ deleted_at: new Date() }).where('district_id', '=', district).where('sourced_id', '=', ids[2]!).execute();
+    expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(false);
+    // One that ClassLink itself marked tobedeleted stays deleted: unchanged.
+    await t.db.updateTable('courses').set({ status: 'tobedeleted' }).where('district_id', '=', district).where('sourced_id', '=', ids[2]!).execute();
+    expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(true);
+    await t.db.deleteFrom('staging_unchanged').where('run_id', '=', next).execute();
+    await t.db.deleteFrom('staging_pages').where('run_id', '=', next).execute();
+    await live(md5(records[4]));
     expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(true);
     expect(await t.db.selectFrom('staging_unchanged').select(['ids', 'records']).where('run_id', '=', next).execute()).toEqual([{ ids, records: 5 }]);
     expect(await t.db.selectFrom('staging_pages').select(['record_count', 'digest']).where('run_id', '=', next).execute()).toEqual([{ record_count: 5, digest: `digest-${name}` }]);
