@@ -96,28 +96,43 @@ class Bench {
     else this.r.notes.push(`${caseName}: a run ended ${outcome.status}${outcome.reason ? ` (${outcome.reason})` : ''}; it is not in the timings`);
   }
 
-  async floorAndFetch(sandbox: SandboxProcess): Promise<void> {
+  private readonly floorSamples: number[] = [];
+  private readonly fetchSamples: number[] = [];
+
+  /** One sample of the floor and of fetch_only (those in --cases). */
+  private async floorAndFetchSample(sandbox: SandboxProcess, i: number): Promise<void> {
     const { opts, r, stack } = this;
     if (opts.cases.has('floor')) {
-      const samples: number[] = [];
-      for (let i = 0; i < opts.runs; i++) {
-        const f = await step(this.label('floor', i), () => measureFloor(stack.pool, sandbox, PAGE_SIZE));
-        samples.push(f.seconds);
-        r.records = f.records;
-        r.details.floor = { perCollection: f.perCollection, requests: f.requests };
-      }
+      const f = await step(this.label('floor', i), () => measureFloor(stack.pool, sandbox, PAGE_SIZE));
+      this.floorSamples.push(f.seconds);
+      r.records = f.records;
+      r.details.floor = { perCollection: f.perCollection, requests: f.requests };
       await dropFloorTables(stack.pool);
-      this.setTiming('floor_s', samples);
-    } else r.skipped.floor_s = 'not in --cases';
+    }
     if (opts.cases.has('fetch')) {
-      const samples: number[] = [];
-      for (let i = 0; i < opts.runs; i++) {
-        const f = await step(this.label('fetch_only', i), () => measureFetchOnly(sandbox, PAGE_SIZE));
-        samples.push(f.seconds);
-        r.records ??= f.records;
-      }
-      this.setTiming('fetch_only_s', samples);
-    } else r.skipped.fetch_only_s = 'not in --cases';
+      const f = await step(this.label('fetch_only', i), () => measureFetchOnly(sandbox, PAGE_SIZE));
+      this.fetchSamples.push(f.seconds);
+      r.records ??= f.records;
+    }
+  }
+
+  private setFloorAndFetch(): void {
+    const { opts, r } = this;
+    if (opts.cases.has('floor')) this.setTiming('floor_s', this.floorSamples);
+    else r.skipped.floor_s = 'not in --cases';
+    if (opts.cases.has('fetch')) this.setTiming('fetch_only_s', this.fetchSamples);
+    else r.skipped.fetch_only_s = 'not in --cases';
+  }
+
+  /**
+   * Floor and fetch_only, each sample taken right before the same round's full sync and resync when
+   * those run too: the machine's speed drifts over minutes, and a ratio of figures taken minutes
+   * apart would measure the drift.
+   */
+  async floorAndFetch(sandbox: SandboxProcess): Promise<void> {
+    if (!this.opts.cases.has('sync')) {
+      for (let i = 0; i < this.opts.runs; i++) await this.floorAndFetchSample(sandbox, i);
+    }
   }
 
   async syncCases(sandbox: SandboxProcess): Promise<void> {
@@ -126,7 +141,7 @@ class Bench {
       for (const f of ['full_sync_s', 'resync_s', 'resync_rows_written', 'peak_rss_mb', 'activities_per_run', 'history_events_per_run', 'max_payload_bytes']) r.skipped[f] = 'not in --cases';
     }
     if (!opts.cases.has('delta')) r.skipped.delta_s = 'not in --cases';
-    if (!opts.cases.has('sync')) return;
+    if (!opts.cases.has('sync')) return this.setFloorAndFetch();
 
     const worker = await step(`starting the worker for size ${opts.size}`, () => stack.startWorker(opts.size));
     r.details.worker = { startup_rss_mb: worker.startupRssMb, peak_reset_after_start: worker.peakWasReset };
@@ -136,6 +151,7 @@ class Bench {
     const rowsWritten: number[] = [];
     let lastDistrict: string | null = null;
     for (let i = 0; i < opts.runs; i++) {
+      await this.floorAndFetchSample(sandbox, i);
       const district = `bench-${opts.size}-${i + 1}`;
       await emptyLiveTables(stack.pool);
       await registerDistrict(stack, district, sandbox, PAGE_SIZE);
@@ -154,8 +170,10 @@ class Bench {
         ((r.details.resync_rows_written ??= []) as unknown[]).push(written.byTable);
       }
     }
+    this.setFloorAndFetch();
     this.setTiming('full_sync_s', full);
     this.setTiming('resync_s', resync);
+    r.details.ratios_by_round = roundRatios(this.floorSamples, this.fetchSamples, full, resync);
     if (rowsWritten.length) r.resync_rows_written = Math.max(...rowsWritten);
 
     if (opts.cases.has('delta') && lastDistrict) {
@@ -372,3 +390,11 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Each round's own ratios (its full sync over its floor, its resync over its fetch_only), to show how far noise moves them. */
+function roundRatios(floor: number[], fetchOnly: number[], full: number[], resync: number[]) {
+  return full.map((f, i) => ({
+    full: floor[i] ? round(f / floor[i]!, 2) : null,
+    resync: resync[i] !== undefined && fetchOnly[i] ? round(resync[i]! / fetchOnly[i]!, 2) : null,
+  }));
+}
