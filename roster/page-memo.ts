@@ -6,7 +6,7 @@
 // to its live row, in the same statement; otherwise nothing is staged and the page is parsed as usual.
 // A recognised page costs the worker no parsing, no JSON and no hashing of its records.
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database, PageMemosTable } from '../db/schema.js';
 import type { Collection, KnownBody, KnownPage } from '../oneroster/types.js';
 import { LIVE_TABLE } from './entities.js';
 
@@ -24,14 +24,8 @@ export function memoKey(digest: string): string {
   return `v${PAGE_MEMO_VERSION}:${digest}`;
 }
 
-export interface MemoRow {
-  district_id: string;
-  entity: string;
-  digest: string;
-  ids: string;
-  hashes: string;
-  records: number;
-}
+/** A memo as inserted (created_at is the database's). */
+export type MemoRow = Omit<PageMemosTable, 'created_at'>;
 
 /** The memo of a parsed page, from its records' ids and hashes by position; null when one cannot be kept. */
 export function memoRow(districtId: string, collection: Collection, digest: string, ids: readonly (string | null)[], hashes: readonly string[]): MemoRow | null {
