@@ -1,7 +1,8 @@
-// Page memos (roster/page-memo.ts): what a page body, by its digest, held when it was last parsed —
-// its records' ids and content hashes (each joined by line breaks), in order. A full run whose district's live roster is current
-// recognises a page it has seen before by its digest alone: no parsing, no hashing of its records.
-// A cache: unlogged (a crash loses only speed), pruned to the pages of the district's latest full fetch.
+// Page memos (roster/page-memo.ts): what a page body, by its digest, held when it was last parsed:
+// its records' ids and content hashes (each joined by line breaks), in order. A full run whose
+// district's live roster is current recognises a page it has seen before by its digest alone: no
+// parsing, no hashing of its records. A cache: unlogged (a crash loses only speed), pruned to the
+// pages of the district's latest full fetch.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
