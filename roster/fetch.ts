@@ -136,7 +136,7 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
     if (unsaved) await setProgress(o.db, o.runId, unsaved as unknown as Record<string, unknown>);
     await markCollectionComplete(o.db, o.runId, collection);
   }
-  await recordFetch(o, null, o.memos?.recognise && o.client.recognisingPages ? recognisedPages : undefined);
+  await recordFetch(o, null, readsWithMemos(o) && o.memos?.recognise ? recognisedPages : undefined);
   if (o.memos && !o.filter) await pruneMemos(o.db, o.memos.districtId, o.runId);
   return { fetched: await stagedCounts(o.db, o.runId), recognisedPages, resumedFrom };
 }
@@ -148,11 +148,16 @@ async function writeParsed(o: FetchOptions, page: Page): Promise<void> {
 
 const stagedIds = (page: Page): string[] => page.records.map(stagingId).filter((id): id is string => id !== null);
 
+/** Whether pages are read with their digests (a full feed, memos asked for, a client that can). */
+function readsWithMemos(o: FetchOptions): boolean {
+  return Boolean(o.memos && !o.filter && o.client.recognisingPages);
+}
+
 /** The collection's pages: with memos, read with their digests (and recognised when asked). */
 function pagesOf(o: FetchOptions, collection: Collection, startOffset: number): AsyncGenerator<Page | KnownPage> {
   const options = { startOffset, ...(o.filter ? { filter: o.filter } : {}) };
-  if (!o.memos || o.filter || !o.client.recognisingPages) return o.client.pages(collection, options);
-  return o.client.recognisingPages(collection, { ...options, recognise: o.memos.recognise ?? (async () => null) });
+  if (!readsWithMemos(o)) return o.client.pages(collection, options);
+  return o.client.recognisingPages!(collection, { ...options, recognise: o.memos!.recognise ?? (async () => null) });
 }
 
 /** summary.fetch = {method, resumes[]}: one writer per run, so read-modify-write is safe here. */
