@@ -44,7 +44,7 @@ import {
   unchangedShortcut,
 } from '../roster/unchanged.js';
 import { requireCurrentRecordChecks, RecordChecksOutdatedError, resetValidation, validateStaging } from '../roster/validate.js';
-import { findWarnings } from '../roster/warnings.js';
+import { clearWarnings, findWarnings } from '../roster/warnings.js';
 import type { RunSummary } from '../workflows/messages.js';
 import { releaseAbandonedRun } from './abandoned-runs.js';
 
@@ -229,19 +229,40 @@ export function createActivities(deps: ActivityDeps) {
             return { unchanged, liveActive };
           });
           const nothingNew = liveActive !== null;
+          // With nothing new, a delta's view (staging over live) is exactly the live roster.
+          const overLive = delta || nothingNew;
+          const reused = nothingNew ? await inBatch(db, (trx) => reuseWarnings(trx, runId, districtId, today)) : null;
+          const warningsAndPlan = async () => {
+            // Both are waited for even when one fails: neither may still be writing when the activity ends.
+            const [w, p] = await Promise.allSettled([
+              timed(async () => reused?.counts ?? (await inBatch(db, (trx) => findWarnings(trx, { runId, districtId, delta: overLive, today })))),
+              timed(async () => (liveActive ? unchangedPlan(unchanged, liveActive) : await inBatch(db, (trx) => computePlan(trx, { runId, districtId, fullFeed: !delta })))),
+            ]);
+            if (w.status === 'rejected') throw w.reason;
+            if (p.status === 'rejected') throw p.reason;
+            return [w.value, p.value] as const;
+          };
+          // Warnings and plan read the roster-to-be, which leaves out what the rules quarantine. Most
+          // runs quarantine nothing, so they are computed beside the rules (whose largest scan keeps
+          // one core busy alone) and computed again only if the rules did quarantine something.
+          const early = nothingNew ? null : warningsAndPlan();
+          // Awaited on every path below before the activity ends, so its failure is not unhandled.
+          early?.catch(() => undefined);
           phase = 'validate';
           // Unchanged records were validated when applied (same rules: see unchangedShortcut).
           const [checked, rulesMs] = await timed(async () =>
             nothingNew ? { errors: 0, quarantined: zeroPerCollection(), skipped: await skippedCounts(db, runId) } : validateStaging(db, { runId, districtId, delta }),
-          );
+          ).catch(async (err: unknown) => {
+            await early?.catch(() => undefined);
+            throw err;
+          });
           phase = 'warnings and plan';
-          // With nothing new, a delta's view (staging over live) is exactly the live roster.
-          const overLive = delta || nothingNew;
-          const reused = nothingNew ? await inBatch(db, (trx) => reuseWarnings(trx, runId, districtId, today)) : null;
-          const [[warningCounts, warningsMs], [plan, planMs]] = await Promise.all([
-            timed(async () => reused?.counts ?? (await inBatch(db, (trx) => findWarnings(trx, { runId, districtId, delta: overLive, today })))),
-            timed(async () => (liveActive ? unchangedPlan(unchanged, liveActive) : await inBatch(db, (trx) => computePlan(trx, { runId, districtId, fullFeed: !delta })))),
-          ]);
+          const late = !early || Object.values(checked.quarantined).some((n) => n > 0);
+          if (early && late) {
+            await early.catch(() => undefined);
+            await clearWarnings(db, runId);
+          }
+          const [[warningCounts, warningsMs], [plan, planMs]] = late ? await warningsAndPlan() : await early!;
           return inBatch(db, async (db) => {
             if (reused) await mergeRunJson(db, runId, 'summary', { warningsCopiedFrom: reused.from });
             const terms = await gatherTermFacts(db, { runId, districtId, delta: overLive, today }, academicYear, settings);

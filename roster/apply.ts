@@ -29,27 +29,7 @@ async function applyCollection(trx: Transaction<Database>, collection: Collectio
   const kinds = o.planned?.[collection];
   const plan: EntityPlan = kinds ? { kinds, samples: {}, liveActive: 0 } : await planCollection(trx, collection, o);
   const table = sql.table(LIVE_TABLE[collection]);
-  const upserted = await sql<{ n: number }>`
-    with src as (
-      select s.sourced_id, s.data, coalesce(s.content_hash, md5(s.data::text)) as h, s.data->>'status' as status,
-             case when pg_input_is_valid(s.data->>'dateLastModified', 'timestamptz') then (s.data->>'dateLastModified')::timestamptz end as dlm
-      from staging_records s
-      where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
-    ), todo as (
-      -- Unchanged rows are filtered out before the upsert: not even a row lock touches them.
-      select src.* from src left join ${table} l on l.district_id = ${o.districtId} and l.sourced_id = src.sourced_id
-      where l.sourced_id is null or l.content_hash <> src.h or (l.deleted_at is not null) <> (src.status = 'tobedeleted')
-    ), up as (
-      insert into ${table} as t (district_id, sourced_id, status, date_last_modified, data, content_hash, deleted_at)
-      select ${o.districtId}, sourced_id, status, dlm, data, h, case when status = 'tobedeleted' then now() end from todo
-      on conflict (district_id, sourced_id) do update
-        set status = excluded.status, date_last_modified = excluded.date_last_modified, data = excluded.data,
-            content_hash = excluded.content_hash, last_seen_at = now(),
-            deleted_at = case when excluded.status = 'tobedeleted' then coalesce(t.deleted_at, now()) else null end
-        where t.content_hash <> excluded.content_hash
-           or (t.deleted_at is not null) <> (excluded.status = 'tobedeleted')
-      returning 1
-    ) select count(*)::int as n from up`.execute(trx);
+  const written = allNew(plan.kinds) ? await insertAllNew(trx, collection, o) : await upsertChanged(trx, collection, o);
   let missing = 0;
   // A full feed soft-deletes live records it no longer holds. When validation's plan found none (a
   // first load, most nights), the anti-join of every live row against staging is skipped: nothing
@@ -66,13 +46,71 @@ async function applyCollection(trx: Transaction<Database>, collection: Collectio
   }
   const k = plan.kinds;
   const expectedUpserts = k.insert + k.arrivesDeleted + k.update + k.revive + k.remove + k.updateDeleted;
-  const written = upserted.rows[0]?.n ?? 0;
   if (written !== expectedUpserts || missing !== k.missing) {
     throw new ApplyMismatchError(
       `apply of ${collection} wrote ${written} rows and removed ${missing} missing ones where the plan said ${expectedUpserts} and ${k.missing}: nothing was committed; report this bug`,
     );
   }
   return countsFromPlan(plan, await stagedTotals(trx, o.runId, collection));
+}
+
+/** The staged rows apply writes, with the live columns derived from their JSON. */
+function applicableRows(collection: Collection, o: ApplyOptions) {
+  return sql`
+    select s.sourced_id, s.data, coalesce(s.content_hash, md5(s.data::text)) as h, s.data->>'status' as status,
+           case when pg_input_is_valid(s.data->>'dateLastModified', 'timestamptz') then (s.data->>'dateLastModified')::timestamptz end as dlm
+    from staging_records s
+    where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null`;
+}
+
+/** The plan found no live row for any applicable record: a district's first load, most often. */
+function allNew(k: EntityPlan['kinds']): boolean {
+  return k.update + k.revive + k.remove + k.updateDeleted + k.unchanged === 0;
+}
+
+/**
+ * Every applicable record is new, so each is inserted without looking for its live row: a plain
+ * insert skips the per-row conflict probe and confirmation an upsert pays (a first load's 360,000
+ * enrollments: 3.5–3.7 s against 4.8–4.9 s, `npx tsx bench/apply-indexes.ts`). Nothing else writes
+ * the district's live rows between plan and apply (see ApplyOptions.planned); should a row exist all
+ * the same, the insert fails and nothing is committed.
+ */
+async function insertAllNew(trx: Transaction<Database>, collection: Collection, o: ApplyOptions): Promise<number> {
+  const table = sql.table(LIVE_TABLE[collection]);
+  try {
+    const r = await sql`
+      insert into ${table} (district_id, sourced_id, status, date_last_modified, data, content_hash, deleted_at)
+      select ${o.districtId}, sourced_id, status, dlm, data, h, case when status = 'tobedeleted' then now() end
+      from (${applicableRows(collection, o)}) src`.execute(trx);
+    return Number(r.numAffectedRows ?? 0);
+  } catch (err) {
+    if ((err as { code?: string }).code === '23505') {
+      throw new ApplyMismatchError(`apply of ${collection} met a row already there (a live row the plan said was absent, or a sourcedId staged twice): nothing was committed; report this bug`);
+    }
+    throw err;
+  }
+}
+
+/** Writes the applicable records whose live row is absent or differs; unchanged rows are not touched. */
+async function upsertChanged(trx: Transaction<Database>, collection: Collection, o: ApplyOptions): Promise<number> {
+  const table = sql.table(LIVE_TABLE[collection]);
+  const upserted = await sql<{ n: number }>`
+    with src as (${applicableRows(collection, o)}), todo as (
+      -- Unchanged rows are filtered out before the upsert: not even a row lock touches them.
+      select src.* from src left join ${table} l on l.district_id = ${o.districtId} and l.sourced_id = src.sourced_id
+      where l.sourced_id is null or l.content_hash <> src.h or (l.deleted_at is not null) <> (src.status = 'tobedeleted')
+    ), up as (
+      insert into ${table} as t (district_id, sourced_id, status, date_last_modified, data, content_hash, deleted_at)
+      select ${o.districtId}, sourced_id, status, dlm, data, h, case when status = 'tobedeleted' then now() end from todo
+      on conflict (district_id, sourced_id) do update
+        set status = excluded.status, date_last_modified = excluded.date_last_modified, data = excluded.data,
+            content_hash = excluded.content_hash, last_seen_at = now(),
+            deleted_at = case when excluded.status = 'tobedeleted' then coalesce(t.deleted_at, now()) else null end
+        where t.content_hash <> excluded.content_hash
+           or (t.deleted_at is not null) <> (excluded.status = 'tobedeleted')
+      returning 1
+    ) select count(*)::int as n from up`.execute(trx);
+  return upserted.rows[0]?.n ?? 0;
 }
 
 async function stagedTotals(trx: Transaction<Database>, runId: string, collection: Collection) {

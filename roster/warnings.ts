@@ -104,6 +104,11 @@ export function unimplementedWarnings(): string[] {
   return WARNING_RULES.filter((r) => !FINDERS[r.id]).map((r) => r.id);
 }
 
+/** Removes the warnings stored for a run (found over a roster-to-be that validation then changed). */
+export async function clearWarnings(db: Kysely<Database>, runId: string): Promise<void> {
+  await db.deleteFrom('run_issues').where('run_id', '=', runId).where('severity', '=', 'warning').execute();
+}
+
 /** Stores every warning as a run issue, all finders in one statement over one read of the enrollments; returns the count per rule. */
 export async function findWarnings(db: Kysely<Database>, ctx: WarningContext): Promise<Record<string, number>> {
   const missing = unimplementedWarnings();

@@ -181,6 +181,16 @@ test('bad classes are quarantined with their enrollments only, counted per rule;
   // Nothing else changed: the quarantined classes keep yesterday's live version.
   expect(await liveContent(sys, 'east')).toEqual(before);
   expect(run.counts.classes).toMatchObject({ updated: 0, deleted: 0, unchanged: classes.length - badIds.length });
+  // Warnings found beside the rules are found again once the rules quarantined something: each is
+  // stored once, and the counts reported are those stored.
+  const warnings = await sql<{ rule: string; n: number; distinct: number }>`
+    select rule, count(*)::int as n, count(distinct (entity, sourced_id, message))::int as distinct
+    from run_issues where run_id = ${started.runId} and severity = 'warning' group by rule`.execute(sys.database.db);
+  expect(warnings.rows.length).toBeGreaterThan(0);
+  for (const w of warnings.rows) {
+    expect({ rule: w.rule, n: w.n }).toEqual({ rule: w.rule, n: w.distinct });
+    expect(run.summary.warnings[w.rule]).toBe(w.n);
+  }
 });
 
 test('nightly runs after a success are deltas: after nights of ~1% changes only those are read and applied; absent records stay until the next full run', async () => {

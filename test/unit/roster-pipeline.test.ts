@@ -77,6 +77,28 @@ test('an unchanged second run writes zero rows and counts everything unchanged',
   }
 });
 
+test('a first load whose plan is contradicted by a live row that appeared behind it commits nothing', async () => {
+  await ensureDistrict(t.db, 'first-load-raced');
+  const runId = await newRun(t.db, 'first-load-raced', 'full');
+  await stage(t.db, copyWriter(t.pool), runId, gen);
+  await resetValidation(t.db, runId);
+  await validateStaging(t.db, { runId, districtId: 'first-load-raced', delta: false });
+  const plan = await computePlan(t.db, { runId, districtId: 'first-load-raced', fullFeed: true });
+  expect(plan.classes.kinds.unchanged + plan.classes.kinds.update).toBe(0);
+  const planned = Object.fromEntries(COLLECTIONS.map((c) => [c, plan[c].kinds]));
+  // One class lands in the live table after the plan was made (the plan says every row is new).
+  const cls = [...gen.records('classes')][0]!;
+  await t.db.insertInto('classes').values({ district_id: 'first-load-raced', sourced_id: cls.sourcedId, status: 'active', data: JSON.stringify(cls), content_hash: 'x' }).execute();
+  await expect(t.db.transaction().execute((trx) => applyStaging(trx, { runId, districtId: 'first-load-raced', fullFeed: true, planned }))).rejects.toThrow(
+    /apply of classes met a row already there.*nothing was committed/,
+  );
+  for (const c of COLLECTIONS) {
+    const rows = await t.db.selectFrom(LIVE_TABLE[c]).select('sourced_id').where('district_id', '=', 'first-load-raced').execute();
+    expect(rows.map((r) => r.sourced_id)).toEqual(c === 'classes' ? [cls.sourcedId] : []);
+  }
+  await finishRun(t.db, runId);
+});
+
 test('one bad class quarantines it and its enrollments only; the rest applies', async () => {
   await ensureDistrict(t.db, 'badclass');
   const bad = [...gen.records('classes')][5]!;
