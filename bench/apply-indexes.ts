@@ -1,7 +1,7 @@
 // What a first load's insert of the enrollments costs, index by index: the same staged rows of a
 // generated district inserted into copies of the live table with no index, the primary key only,
 // the primary key with the looked-up ids in plain indexed columns (a design not adopted), the
-// primary key with the two schedule lookup indexes, then into the real table.
+// primary key with the two schedule lookup indexes, then into the real table, plainly and as an upsert.
 //   npx tsx bench/apply-indexes.ts [--size l] [--rounds 2]
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -39,11 +39,16 @@ runMain(() =>
         console.log(`round ${round}, ${what}: ${Date.now() - t} ms`);
         await sql.raw('drop table e').execute(db);
       }
-      const t = Date.now();
-      await sql.raw(`insert into enrollments (${COLUMNS}) ${ROWS}`).execute(db);
-      console.log(`round ${round}, the live table: ${Date.now() - t} ms`);
-      await sql.raw('delete from enrollments').execute(db);
-      await sql.raw('vacuum enrollments').execute(db);
+      // A plain insert (what a first load's apply runs: roster/apply.ts insertAllNew), then the upsert
+      // other nights run, which probes for a conflict and confirms each row it inserts.
+      for (const upsert of [false, true]) {
+        const t = Date.now();
+        const conflict = upsert ? ' on conflict (district_id, sourced_id) do update set data = excluded.data where enrollments.content_hash <> excluded.content_hash' : '';
+        await sql.raw(`insert into enrollments (${COLUMNS}) ${ROWS}${conflict}`).execute(db);
+        console.log(`round ${round}, the live table${upsert ? ', as an upsert' : ''}: ${Date.now() - t} ms`);
+        await sql.raw('delete from enrollments').execute(db);
+        await sql.raw('vacuum enrollments').execute(db);
+      }
     }
   }),
 );
