@@ -44,7 +44,7 @@ export async function planCollection(db: Db, collection: Collection, o: PlanOpti
       select s.sourced_id, coalesce(s.content_hash, md5(s.data::text)) as h, (s.data->>'status') = 'tobedeleted' as tbd
       from staging_records s
       where s.run_id = ${o.runId} and s.entity = ${collection} and s.quarantine_rule is null and s.skip_reason is null
-    ), classified as (
+    ), classified as materialized (
       select src.sourced_id,
         case
           when l.sourced_id is null then case when src.tbd then 'arrivesDeleted' else 'insert' end
@@ -58,10 +58,16 @@ export async function planCollection(db: Db, collection: Collection, o: PlanOpti
       select l.sourced_id, 'missing' from ${live} l
       where ${o.fullFeed} and l.district_id = ${o.districtId} and l.deleted_at is null
         and not exists (select 1 from staging_records s where s.run_id = ${o.runId} and s.entity = ${collection} and s.sourced_id = l.sourced_id and s.skip_reason is null)
+    ), counted as (
+      select kind, count(*)::int as n from classified group by kind
     )
-    select kind, count(*)::int as n,
-           (array_agg(sourced_id order by sourced_id) filter (where kind <> 'unchanged'))[1:${SAMPLE_SIZE}] as sample
-    from classified group by kind`.execute(db);
+    -- Each kind's first ids by a bounded sort of its own, not one sort of every staged id (a first
+    -- load's 360,000 enrollments: 440 ms of the statement's 690).
+    select c.kind, c.n,
+           case when c.kind <> 'unchanged' then
+             array(select x.sourced_id from classified x where x.kind = c.kind order by x.sourced_id limit ${SAMPLE_SIZE})
+           end as sample
+    from counted c`.execute(db);
   const liveActive = await sql<{ n: number }>`select count(*)::int as n from ${live} where district_id = ${o.districtId} and deleted_at is null`.execute(db);
   const plan: EntityPlan = { kinds: Object.fromEntries(PLAN_KINDS.map((k) => [k, 0])) as Record<PlanKind, number>, samples: {}, liveActive: liveActive.rows[0]?.n ?? 0 };
   for (const r of rows.rows) {
