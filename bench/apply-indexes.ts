@@ -1,7 +1,8 @@
 // What a first load's insert of the enrollments costs, index by index: the same staged rows of a
 // generated district inserted into copies of the live table with no index, the primary key only,
 // the primary key with the looked-up ids in plain indexed columns (a design not adopted), the
-// primary key with the two schedule lookup indexes, then into the real table, plainly and as an upsert.
+// primary key with the two schedule lookup indexes as btrees (before migration 608), then into the
+// real table (hash lookup indexes), plainly and as an upsert.
 //   npx tsx bench/apply-indexes.ts [--size l] [--rounds 2]
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
@@ -22,7 +23,7 @@ const CASES: Array<[string, string]> = [
   ['primary key', 'alter table e add primary key (district_id, sourced_id);'],
   ['primary key + 2 plain columns indexed', `alter table e add column user_id text, add column class_id text; alter table e add primary key (district_id, sourced_id);
     create index on e (district_id, user_id); create index on e (district_id, class_id);`],
-  ['primary key + 2 lookup indexes', `alter table e add primary key (district_id, sourced_id);
+  ['primary key + 2 btree lookup indexes (before migration 608)', `alter table e add primary key (district_id, sourced_id);
     create index on e (district_id, (data->'user'->>'sourcedId')); create index on e (district_id, (data->'class'->>'sourcedId'));`],
 ];
 
