@@ -5,6 +5,7 @@ import { hash } from 'node:crypto';
 import { createRequestAuth, type RequestAuth } from './auth.js';
 import { brokenResponse, errorForStatus, serverReason, type ErrorContext, OneRosterError } from './errors.js';
 import { DEFAULT_RETRY, exchange, parseRetryAfter, withRetries, type HttpAnswer, type RetryPolicy } from './http.js';
+import { nodeExchange } from './node-http.js';
 import { percentEncode } from './oauth1.js';
 import { pageThrough } from './paging.js';
 import {
@@ -52,7 +53,8 @@ export function createOneRosterClient(options: OneRosterClientOptions): OneRoste
   async function authorizedGet(url: string, ctx: ErrorContext): Promise<HttpAnswer> {
     const send = async () => {
       const authorization = await auth.header('GET', url);
-      const answer = await exchange(fetchImpl, { url, method: 'GET', headers: { accept: 'application/json', authorization } }, timeoutMs, ctx);
+      const request = { url, method: 'GET' as const, headers: { accept: 'application/json', authorization } };
+      const answer = options.fetch ? await exchange(options.fetch, request, timeoutMs, ctx) : await nodeExchange(request, timeoutMs, ctx);
       return { answer, authorization };
     };
     const first = await send();

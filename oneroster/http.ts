@@ -7,7 +7,7 @@ import { networkError, timeoutError, type ErrorContext, OneRosterError } from '.
 export interface HttpAnswer {
   status: number;
   headers: Headers;
-  /** The whole body, already decompressed (fetch undoes gzip/deflate). */
+  /** The whole body, already decompressed (gzip/deflate undone by fetch or by node-http.ts). */
   readonly body: string;
   /** The same body as bytes: a page recognised by its digest is never decoded (see Page.digest). */
   readonly bytes?: Uint8Array;
