@@ -235,7 +235,7 @@ export function createActivities(deps: ActivityDeps) {
           const warningsAndPlan = async () => {
             // Both are waited for even when one fails: neither may still be writing when the activity ends.
             const [w, p] = await Promise.allSettled([
-              timed(async () => reused?.counts ?? (await inBatch(db, (trx) => findWarnings(trx, { runId, districtId, delta: overLive, today })))),
+              timed(async () => reused?.counts ?? (await findWarnings(db, { runId, districtId, delta: overLive, today }))),
               timed(async () => (liveActive ? unchangedPlan(unchanged, liveActive) : await inBatch(db, (trx) => computePlan(trx, { runId, districtId, fullFeed: !delta })))),
             ]);
             if (w.status === 'rejected') throw w.reason;

@@ -30,13 +30,22 @@ export async function inParallelBatches<T>(db: Kysely<Database>, tasks: Readonly
   if (db.isTransaction) lanes = 1;
   const out = new Array<T>(tasks.length);
   let next = 0;
+  let failed = false;
   const lane = async () => {
-    while (next < tasks.length) {
+    while (!failed && next < tasks.length) {
       const i = next++;
-      out[i] = await batched(db, tasks[i]!);
+      try {
+        out[i] = await batched(db, tasks[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(lanes, tasks.length) }, lane));
+  // Every lane ends before this returns, a failed one included: no statement may still be writing
+  // when the caller reports the failure (and a retry starts over).
+  const ended = await Promise.allSettled(Array.from({ length: Math.min(lanes, tasks.length) }, lane));
+  for (const e of ended) if (e.status === 'rejected') throw e.reason;
   return out;
 }
 
