@@ -32,7 +32,7 @@ import {
 } from '../roster/runs.js';
 import { RULES_VERSION } from '../roster/rules.js';
 import { syncSettings } from '../roster/settings.js';
-import { copyWriter, dropResolvedStaging, dropStaging, insertWriter, reclaimStaging, skippedCounts, stagedCounts } from '../roster/staging.js';
+import { copyWriter, dropFinishedStaging, dropResolvedStaging, insertWriter, reclaimStaging, skippedCounts, stagedCounts } from '../roster/staging.js';
 import {
   liveHashes,
   nothingChanged,
@@ -360,9 +360,10 @@ export function createActivities(deps: ActivityDeps) {
       const after = await requireRun(db, runId);
       if (after.status === 'succeeded' || after.status === 'discarded') {
         // Staging of this run, and of earlier failed or discarded ones it supersedes, is no longer needed.
-        await dropStaging(db, runId);
-        await dropResolvedStaging(db, districtId);
-        await reclaimStaging(db);
+        if ((await dropFinishedStaging(db, runId)) === 'deleted') {
+          await dropResolvedStaging(db, districtId);
+          await reclaimStaging(db);
+        }
       }
       return summarize(runId);
     },

@@ -291,6 +291,31 @@ export async function skippedCounts(db: Kysely<Database>, runId: string): Promis
   return perCollection(rows);
 }
 
+/**
+ * Drops a finished run's staging. When no other run has any (one district syncing, or the last one
+ * to finish) the staging tables are truncated: instant, with nothing left for vacuum to reclaim
+ * (deleting and vacuuming a size-l run's 426,000 rows took a finished sync half a second). Else only
+ * the run's rows are deleted, and 'deleted' tells the caller to reclaim them (reclaimStaging).
+ */
+export async function dropFinishedStaging(db: Kysely<Database>, runId: string): Promise<'truncated' | 'deleted'> {
+  try {
+    const truncated = await db.transaction().execute(async (trx) => {
+      // NOWAIT: while another run reads or writes staging, its rows are deleted the usual way.
+      await sql`lock table staging_records, staging_unchanged, staging_pages in access exclusive mode nowait`.execute(trx);
+      // Every staged record commits with its page's row, so the page rows tell whose staging exists.
+      const other = await trx.selectFrom('staging_pages').select('run_id').where('run_id', '<>', runId).limit(1).executeTakeFirst();
+      if (other) return false;
+      await sql`truncate staging_records, staging_unchanged, staging_pages`.execute(trx);
+      return true;
+    });
+    if (truncated) return 'truncated';
+  } catch (err) {
+    if ((err as { code?: string }).code !== '55P03') throw err;
+  }
+  await dropStaging(db, runId);
+  return 'deleted';
+}
+
 export async function dropStaging(db: Kysely<Database>, runId: string): Promise<void> {
   await db.deleteFrom('staging_records').where('run_id', '=', runId).execute();
   await db.deleteFrom('staging_unchanged').where('run_id', '=', runId).execute();
