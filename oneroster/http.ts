@@ -34,15 +34,11 @@ export interface HttpRequest {
 }
 
 /**
- * One request. The deadline covers the body too: a server that sends headers and then stalls
- * mid-page is as stuck as one that never answers.
+ * Runs one exchange under a deadline that covers the body too: a server that sends headers and then
+ * stalls mid-page is as stuck as one that never answers. Past the deadline the exchange is aborted
+ * and reported as a timeout; any other failure as a network error naming the host of `url()`.
  */
-export async function exchange(
-  fetchImpl: typeof fetch,
-  request: HttpRequest,
-  timeoutMs: number,
-  ctx: ErrorContext,
-): Promise<HttpAnswer> {
+export async function underDeadline(timeoutMs: number, ctx: ErrorContext, url: () => string, run: (signal: AbortSignal) => Promise<HttpAnswer>): Promise<HttpAnswer> {
   const controller = new AbortController();
   let timedOut = false;
   const timer = setTimeout(() => {
@@ -50,20 +46,32 @@ export async function exchange(
     controller.abort();
   }, timeoutMs);
   try {
+    return await run(controller.signal);
+  } catch (err) {
+    if (timedOut) throw timeoutError(ctx, timeoutMs);
+    throw networkError(ctx, hostOf(url()), err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One request through `fetchImpl`, under the deadline. */
+export async function exchange(
+  fetchImpl: typeof fetch,
+  request: HttpRequest,
+  timeoutMs: number,
+  ctx: ErrorContext,
+): Promise<HttpAnswer> {
+  return underDeadline(timeoutMs, ctx, () => request.url, async (signal) => {
     const res = await fetchImpl(request.url, {
       method: request.method,
       headers: { 'accept-encoding': 'gzip, deflate', ...request.headers },
       body: request.body,
-      signal: controller.signal,
+      signal,
       redirect: 'follow',
     });
     return answerOf(res.status, res.headers, new Uint8Array(await res.arrayBuffer()));
-  } catch (err) {
-    if (timedOut) throw timeoutError(ctx, timeoutMs);
-    throw networkError(ctx, hostOf(request.url), err);
-  } finally {
-    clearTimeout(timer);
-  }
+  });
 }
 
 function hostOf(url: string): string {

@@ -10,8 +10,8 @@ import http from 'node:http';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { networkError, timeoutError, type ErrorContext } from './errors.js';
-import { answerOf, type HttpAnswer, type HttpRequest } from './http.js';
+import type { ErrorContext } from './errors.js';
+import { answerOf, underDeadline, type HttpAnswer, type HttpRequest } from './http.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -72,38 +72,23 @@ function headersOf(raw: http.IncomingHttpHeaders): Headers {
 
 /** exchange() (http.ts) over node:http(s): same answers, same errors. */
 export async function nodeExchange(request: HttpRequest, timeoutMs: number, ctx: ErrorContext): Promise<HttpAnswer> {
-  const controller = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort();
-  }, timeoutMs);
-  let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch (err) {
-    clearTimeout(timer);
-    throw networkError(ctx, 'the OneRoster server', err);
-  }
-  const origin = url.origin;
-  try {
+  let current = request.url;
+  return underDeadline(timeoutMs, ctx, () => current, async (signal) => {
+    let url = new URL(request.url);
+    const origin = url.origin;
     let headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', ...request.headers };
     for (let hops = 0; ; hops++) {
-      const raw = await send(url, request, headers, controller.signal);
+      const raw = await send(url, request, headers, signal);
       const location = raw.headers.location;
       if (REDIRECTS.has(raw.status) && location) {
         if (hops >= MAX_REDIRECTS) throw new TransportError(`more than ${MAX_REDIRECTS} redirects`);
         url = new URL(location, url);
+        current = url.href;
         if (url.origin !== origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => k.toLowerCase() !== 'authorization'));
         continue;
       }
       const body = await decoded(raw);
       return answerOf(raw.status, headersOf(raw.headers), new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     }
-  } catch (err) {
-    if (timedOut) throw timeoutError(ctx, timeoutMs);
-    throw networkError(ctx, url.host, err);
-  } finally {
-    clearTimeout(timer);
-  }
+  });
 }
