@@ -203,12 +203,18 @@ function waitNote(retryAfterMs: number | null | undefined): string {
   return retryAfterMs == null ? '' : `, asked to wait ${Math.ceil(retryAfterMs / 1000)} s`;
 }
 
+/** A deadline for a message: a 200 ms one reads "200 ms", not "0 s". */
+function duration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  return ms < 10_000 ? `${Math.round(ms / 100) / 10} s` : `${Math.round(ms / 1000)} s`;
+}
+
 export function timeoutError(ctx: ErrorContext, timeoutMs: number): OneRosterError {
   return new OneRosterError({
     ...base(ctx),
     code: 'timeout',
     retryable: true,
-    message: `ClassLink did not answer ${describeTarget(ctx.target)} for district ${ctx.districtId} within ${Math.round(timeoutMs / 1000)} s: retry later, or lower the page size if big pages are slow`,
+    message: `ClassLink did not answer ${describeTarget(ctx.target)} for district ${ctx.districtId} within ${duration(timeoutMs)}: retry later, or lower the page size if big pages are slow`,
   });
 }
 

@@ -156,6 +156,7 @@ describe('retries', () => {
     const { client: c } = client(() => 'hang', { timeoutMs: 20, maxAttempts: 2 });
     const err = await failure(c.getPage('classes', { offset: 0 }));
     expect(err).toMatchObject({ code: 'timeout', retryable: true, collection: 'classes', attempts: 2 });
+    expect(err.message).toContain('within 20 ms: retry later');
   });
 
   test('network errors are retried, then reported with the system error code and host', async () => {
