@@ -377,6 +377,24 @@ function decisionFact(decision: { action?: string; by?: string; at?: string; not
   return html`<dt>Decision</dt><dd>Held, then ${decision.action} by <span class="mono small">${decision.by ?? 'unknown'}</span> ${when(decision.at)}${decision.note ? html` – “${decision.note}”` : ''}</dd>`;
 }
 
+interface FetchSummary {
+  method?: string;
+  recognisedPages?: number;
+  resumes?: Array<{ collection?: string; offset?: number; attempt?: number | null }>;
+}
+
+/**
+ * How the run read ClassLink: how its pages were staged, how many an unchanged night recognised by
+ * their memo (not parsed), and where a fetch retried after a worker died picked up again.
+ */
+export function fetchFact(fetch: FetchSummary | null | undefined): Html | string {
+  if (!fetch?.method) return '';
+  const resumes = fetch.resumes ?? [];
+  return html`<dt>Fetch</dt><dd>pages staged by ${fetch.method === 'copy' ? 'COPY' : 'batched INSERT'}${
+    fetch.recognisedPages !== undefined ? html` · ${fmtNumber(fetch.recognisedPages)} page${fetch.recognisedPages === 1 ? '' : 's'} recognised unchanged (not parsed)` : ''
+  }${resumes.map((r) => html` · resumed at ${r.collection ?? '?'} offset ${fmtNumber(r.offset ?? 0)}${r.attempt ? html` (attempt ${r.attempt})` : ''}`)}</dd>`;
+}
+
 export function runBody(d: any, run: any, filter: IssueFilter, csrfToken: string | null, form: FormState | null, done: string | null, decided: AuditEvent | null = null): Html {
   const base = `/admin/districts/${d.id}`;
   const timings = Object.entries((run.timings ?? {}) as Record<string, number>);
@@ -388,6 +406,7 @@ ${done && DONE_MESSAGES[done] ? alert('ok', DONE_MESSAGES[done]!) : ''}
 <dt>Finished</dt><dd>${when(run.finishedAt)} <span class="muted">(${duration(run.startedAt, run.finishedAt)})</span></dd>
 <dt>Mode</dt><dd>${run.mode}${run.dryRun ? ' · dry run (applies nothing)' : ''}${run.summary?.mode?.why ? html` <span class="muted">– ${run.summary.mode.why}</span>` : ''}</dd>
 ${timings.length ? html`<dt>Timings</dt><dd>${timings.map(([k, ms], i) => html`${i ? ' · ' : ''}${k.replace(/_ms$/, '')} ${fmtNumber(ms)} ms`)}</dd>` : ''}
+${fetchFact(run.summary?.fetch)}
 ${decisionFact(run.summary?.decision)}
 <dt>Temporal</dt><dd>${run.temporal?.url ? html`<a href="${run.temporal.url}" target="_blank" rel="noopener">Open this run in Temporal UI<span class="skip"> (opens in a new tab)</span></a>` : 'no workflow recorded'}</dd>
 </dl>

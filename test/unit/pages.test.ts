@@ -5,7 +5,7 @@ import { validateYear } from '../../api/pages/admin-mode.js';
 import { field, progressOf, table } from '../../api/pages/components.js';
 import { layout } from '../../api/pages/layout.js';
 import { fieldSummaries, requirementsBody } from '../../api/pages/requirements.js';
-import { districtsListBody, heldDecision, heldRunBlock } from '../../api/pages/support.js';
+import { districtsListBody, fetchFact, heldDecision, heldRunBlock } from '../../api/pages/support.js';
 import { pickSchoolYear } from '../../api/routes/admin-mode.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { RULES } from '../../roster/rules.js';
@@ -94,4 +94,14 @@ test('a held run already decided offers no second decision and looks again short
   expect(open).toContain('action="/admin/districts/d1/runs/run-1/approve"');
   expect(open).toContain('formaction="/admin/districts/d1/runs/run-1/discard"');
   expect(open).not.toContain('data-reload-after');
+});
+
+test("a run's fetch fact: the staging method, pages recognised unchanged, and each resume after a worker died", () => {
+  const text = (h: ReturnType<typeof fetchFact>) => (typeof h === 'string' ? h : h.value).replace(/<[^>]+>/g, '');
+  expect(fetchFact(undefined)).toBe('');
+  expect(text(fetchFact({ method: 'copy', resumes: [] }))).toBe('Fetchpages staged by COPY');
+  expect(text(fetchFact({ method: 'copy', recognisedPages: 1, resumes: [] }))).toBe('Fetchpages staged by COPY · 1 page recognised unchanged (not parsed)');
+  const resumed = fetchFact({ method: 'insert', recognisedPages: 429, resumes: [{ collection: 'users', offset: 2000, attempt: 2 }, { collection: NASTY, offset: 0 }] });
+  expect(text(resumed)).toMatch(/^Fetchpages staged by batched INSERT · 429 pages recognised unchanged \(not parsed\) · resumed at users offset 2,000 \(attempt 2\) · resumed at .* offset 0$/);
+  expect(typeof resumed === 'string' ? resumed : resumed.value).not.toContain('<script>');
 });
