@@ -95,7 +95,11 @@ test('register → review → approve (applies the roster) → start year → sy
   // The district is one filter away: both workflows carry DistrictId.
   const state = await sys.api('GET', '/api/districts/demo');
   expect(state.json.temporalUiUrl).toContain(encodeURIComponent(onboardingWorkflowId('demo')));
-  expect(state.json.lastRun?.runId ?? state.json.lastRunRecord?.id).toBe(syncNow.json.runId);
+  // The run tells the onboarding workflow after its row says succeeded (a signal): the state follows.
+  await waitFor('the sync-now run to reach the workflow state', async () => {
+    const s = (await sys.api('GET', '/api/districts/demo')).json;
+    return (s.lastRun?.runId ?? s.lastRunRecord?.id) === syncNow.json.runId;
+  }, 30_000);
 });
 
 /** Exactly the sandbox's records, content included; `first` is the run that inserted them. */
