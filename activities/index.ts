@@ -11,7 +11,7 @@ import { COLLECTIONS, type Collection, type OneRosterClient } from '../oneroster
 import { currentAcademicYear } from '../roster/academic-years.js';
 import { zeroPerCollection } from '../roster/entities.js';
 import { applyStaging, type ApplyOptions } from '../roster/apply.js';
-import { analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
+import { allEnded, analyzeRewrittenTables, analyzeStaging, inBatch } from '../roster/batch.js';
 import { requireDistrict } from '../roster/districts.js';
 import { fetchIntoStaging } from '../roster/fetch.js';
 import { recognisePage } from '../roster/page-memo.js';
@@ -232,16 +232,12 @@ export function createActivities(deps: ActivityDeps) {
           // With nothing new, a delta's view (staging over live) is exactly the live roster.
           const overLive = delta || nothingNew;
           const reused = nothingNew ? await inBatch(db, (trx) => reuseWarnings(trx, runId, districtId, today)) : null;
-          const warningsAndPlan = async () => {
-            // Both are waited for even when one fails: neither may still be writing when the activity ends.
-            const [w, p] = await Promise.allSettled([
+          // Both are waited for even when one fails: neither may still be writing when the activity ends.
+          const warningsAndPlan = () =>
+            allEnded([
               timed(async () => reused?.counts ?? (await findWarnings(db, { runId, districtId, delta: overLive, today }))),
               timed(async () => (liveActive ? unchangedPlan(unchanged, liveActive) : await inBatch(db, (trx) => computePlan(trx, { runId, districtId, fullFeed: !delta })))),
             ]);
-            if (w.status === 'rejected') throw w.reason;
-            if (p.status === 'rejected') throw p.reason;
-            return [w.value, p.value] as const;
-          };
           // Warnings and plan read the roster-to-be, which leaves out what the rules quarantine. Most
           // runs quarantine nothing, so they are computed beside the rules (whose largest scan keeps
           // one core busy alone) and computed again only if the rules did quarantine something.

@@ -33,6 +33,9 @@ export interface HttpRequest {
   body?: string;
 }
 
+/** The encodings every page request asks for, and all that a transport undoes. */
+export const ACCEPT_ENCODING = 'gzip, deflate';
+
 /**
  * Runs one exchange under a deadline that covers the body too: a server that sends headers and then
  * stalls mid-page is as stuck as one that never answers. Past the deadline the exchange is aborted
@@ -65,7 +68,7 @@ export async function exchange(
   return underDeadline(timeoutMs, ctx, () => request.url, async (signal) => {
     const res = await fetchImpl(request.url, {
       method: request.method,
-      headers: { 'accept-encoding': 'gzip, deflate', ...request.headers },
+      headers: { 'accept-encoding': ACCEPT_ENCODING, ...request.headers },
       body: request.body,
       signal,
       redirect: 'follow',

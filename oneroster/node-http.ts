@@ -11,7 +11,7 @@ import https from 'node:https';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import type { ErrorContext } from './errors.js';
-import { answerOf, underDeadline, type HttpAnswer, type HttpRequest } from './http.js';
+import { ACCEPT_ENCODING, answerOf, underDeadline, type HttpAnswer, type HttpRequest } from './http.js';
 
 const gunzip = promisify(zlib.gunzip);
 const inflate = promisify(zlib.inflate);
@@ -76,7 +76,7 @@ export async function nodeExchange(request: HttpRequest, timeoutMs: number, ctx:
   return underDeadline(timeoutMs, ctx, () => current, async (signal) => {
     let url = new URL(request.url);
     const origin = url.origin;
-    let headers: Record<string, string> = { 'accept-encoding': 'gzip, deflate', ...request.headers };
+    let headers: Record<string, string> = { 'accept-encoding': ACCEPT_ENCODING, ...request.headers };
     for (let hops = 0; ; hops++) {
       const raw = await send(url, request, headers, signal);
       const location = raw.headers.location;

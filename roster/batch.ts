@@ -42,11 +42,18 @@ export async function inParallelBatches<T>(db: Kysely<Database>, tasks: Readonly
       }
     }
   };
-  // Every lane ends before this returns, a failed one included: no statement may still be writing
-  // when the caller reports the failure (and a retry starts over).
-  const ended = await Promise.allSettled(Array.from({ length: Math.min(lanes, tasks.length) }, lane));
-  for (const e of ended) if (e.status === 'rejected') throw e.reason;
+  await allEnded(Array.from({ length: Math.min(lanes, tasks.length) }, lane));
   return out;
+}
+
+/**
+ * Promise.all that rejects only once every promise has settled: no statement may still be writing
+ * when the caller reports the failure (and a retry starts over). Rejects with the first failure.
+ */
+export async function allEnded<T extends readonly unknown[]>(promises: [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T> {
+  const ended = await Promise.allSettled(promises);
+  for (const e of ended) if (e.status === 'rejected') throw e.reason;
+  return ended.map((e) => (e as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** Fresh row counts for the planner once a run's pages are in (cheap: a sample, not a scan). */
