@@ -43,8 +43,11 @@ const ENROLLMENTS = (ctx: WarningContext) => sql`
 
 const arr = (v: RawBuilder<unknown>) => sql`(case when jsonb_typeof(${v}) = 'array' then ${v} else '[]'::jsonb end)`;
 
-/** Each finder selects (sourced_id, detail) of the records the warning is about. */
-const FINDERS: Record<string, Finder> = {
+/**
+ * Each finder selects (sourced_id, detail) of the records the warning is about. These read the
+ * projected enrollments (the CTE `enr`), the costliest part; the others below do not.
+ */
+const ENROLLMENT_FINDERS: Record<string, Finder> = {
   'classes.noTeacher': (ctx) => sql`
     select c.sourced_id, null::text as detail from (${projected(ctx, 'classes')}) c
     where c.sourced_id not in (select cls from enr where role = 'teacher' and cls is not null)`,
@@ -72,7 +75,9 @@ const FINDERS: Record<string, Finder> = {
     )
     select u.sourced_id, null::text as detail from (${projected(ctx, 'users')}) u
     where u.data->>'role' = 'teacher' and exists (select 1 from cur_terms) and u.sourced_id not in (select usr from taught where usr is not null)`,
+};
 
+const OTHER_FINDERS: Record<string, Finder> = {
   'orgs.school.noClasses': (ctx) => sql`
     with cls as materialized (select data->'school'->>'sourcedId' as school from (${projected(ctx, 'classes')}) c)
     select o.sourced_id, null::text as detail from (${projected(ctx, 'orgs')}) o
@@ -88,6 +93,8 @@ const FINDERS: Record<string, Finder> = {
       and not exists (select 1 from jsonb_array_elements(${arr(sql`c.data->'terms'`)}) e join terms on terms.sourced_id = e->>'sourcedId'
                       where terms.ends is null or terms.ends >= ${ctx.today}::date)`,
 };
+
+const FINDERS: Record<string, Finder> = { ...ENROLLMENT_FINDERS, ...OTHER_FINDERS };
 
 function shared(ctx: WarningContext, field: 'email' | 'username'): RawBuilder<unknown> {
   return sql`
@@ -110,15 +117,12 @@ export async function clearWarnings(db: Kysely<Database>, runId: string): Promis
   await db.deleteFrom('run_issues').where('run_id', '=', runId).where('severity', '=', 'warning').execute();
 }
 
-/** The finders that read the projected enrollments (the CTE `enr`), the costliest part. */
-const READS_ENROLLMENTS = new Set(['classes.noTeacher', 'classes.noStudents', 'users.student.noClasses', 'users.teacher.noStudentsThisTerm']);
-
 /** Stores the warnings of `rules` as run issues in one statement (one read of the enrollments); returns the count per rule. */
 async function findWarningsOf(db: Kysely<Database>, ctx: WarningContext, rules: typeof WARNING_RULES): Promise<Record<string, number>> {
   const found = rules.map(
     (rule) => sql`select ${rule.id}::text as rule, ${rule.entity}::text as entity, f.sourced_id, ${rule.message} || coalesce(': ' || f.detail, '') as message from (${FINDERS[rule.id]!(ctx)}) f`,
   );
-  const enr = rules.some((r) => READS_ENROLLMENTS.has(r.id)) ? sql`enr as materialized (${ENROLLMENTS(ctx)}), ` : sql``;
+  const enr = rules.some((r) => r.id in ENROLLMENT_FINDERS) ? sql`enr as materialized (${ENROLLMENTS(ctx)}), ` : sql``;
   const res = await sql<{ rule: string; n: number }>`
     with ${enr}ins as (
       insert into run_issues (run_id, district_id, entity, sourced_id, rule, severity, message)
@@ -139,7 +143,7 @@ async function findWarningsOf(db: Kysely<Database>, ctx: WarningContext, rules: 
 export async function findWarnings(db: Kysely<Database>, ctx: WarningContext): Promise<Record<string, number>> {
   const missing = unimplementedWarnings();
   if (missing.length) throw new Error(`warning ${missing.join(', ')} has no implementation`);
-  const groups = [WARNING_RULES.filter((r) => READS_ENROLLMENTS.has(r.id)), WARNING_RULES.filter((r) => !READS_ENROLLMENTS.has(r.id))].filter((g) => g.length > 0);
+  const groups = [WARNING_RULES.filter((r) => r.id in ENROLLMENT_FINDERS), WARNING_RULES.filter((r) => !(r.id in ENROLLMENT_FINDERS))].filter((g) => g.length > 0);
   const counts = await inParallelBatches(db, groups.map((rules) => (trx: Kysely<Database>) => findWarningsOf(trx, ctx, rules)));
   return Object.assign({}, ...counts) as Record<string, number>;
 }
