@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { getDistrict } from '../../roster/districts.js';
 import { getRun, issueCountsByRule, listRuns } from '../../roster/runs.js';
-import { approveHeldRunUpdate, discardHeldRunUpdate } from '../../workflows/messages.js';
+import { decideHeldRun } from '../held-run-decision.js';
 import { HttpError, notFound } from '../errors.js';
 import { Type } from '@sinclair/typebox';
 import { AUTHED_ERRORS, DistrictIdParams, errorReplies, HeldRunDecisionBody, HeldRunDecisionReply, Nullable, RunBody, RunParams } from '../schemas.js';
@@ -60,7 +60,7 @@ export const runRoutes: FastifyPluginAsync = async (base) => {
       const note = req.body?.note;
       const handle = temporal.workflow.getHandle(run.workflow_id, run.temporal_run_id ?? undefined);
       try {
-        await handle.executeUpdate(path === 'approve' ? approveHeldRunUpdate : discardHeldRunUpdate, { args: [{ runId, actor, ...(note ? { note } : {}) }] });
+        await decideHeldRun(handle, path, { runId, actor, ...(note ? { note } : {}) });
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, 'refused', err.cause?.message ?? err.message);
         if (err instanceof WorkflowNotFoundError) {

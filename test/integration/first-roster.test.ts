@@ -3,7 +3,8 @@
 // longer blocks the district; and a nightly run's term guard checks the year in force now, after
 // a rollover, not the one its long-lived cron child was started under.
 import { randomUUID } from 'node:crypto';
-import { discardHeldRunUpdate, nightlyWorkflowId, type AcademicYear } from '../../workflows/messages.js';
+import { nightlyWorkflowId, type AcademicYear } from '../../workflows/messages.js';
+import { decideHeldRun } from '../../api/held-run-decision.js';
 import { createOnboardingActivities } from '../../activities/onboarding.js';
 import { dateIn } from '../../roster/guards.js';
 import { initialLoadFinished, runFinished } from '../support/onboard.js';
@@ -173,7 +174,7 @@ test("a nightly run's term guard checks the year in force after a rollover, not 
       return r?.status === 'held' ? r : null;
     }, 120_000);
     // Nothing to learn from applying it: discard, so the district's next run can start.
-    await sys.env.client.workflow.getHandle(workflowId).executeUpdate(discardHeldRunUpdate, { args: [{ runId: row.id, actor: 'test' }] });
+    await decideHeldRun(sys.env.client.workflow.getHandle(workflowId), 'discard', { runId: row.id, actor: 'test' });
     await waitForStatus(sys, districtId, row.id, 'discarded');
     return row;
   }

@@ -88,6 +88,7 @@ test('Postgres stopped mid-apply and started again: no half-applied roster, the 
   const before = await liveContent(db, DISTRICT);
   const lockedId = stale.filter((s) => s.startsWith('enrollments/')).at(-1)!.split('/')[1]!;
   let locker = await lockRow('enrollments', lockedId);
+  const lockerPid = (await locker.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid;
 
   const second = await startRun(env.client, DISTRICT, taskQueue);
   // The apply is inside its transaction (its progress row too, so only pg_stat_activity shows it),
@@ -95,9 +96,10 @@ test('Postgres stopped mid-apply and started again: no half-applied roster, the 
   await waitUntil('the apply to wait on the locked row', async () => {
     const row = await runRow(db, second.runId);
     if (row && row.status !== 'running') throw new Error(`run ended early: ${row.status} ${row.reason}`);
+    // Blocked by our lock, not matched on its text: pg_stat_activity cuts a query at 1 kB.
     const waiting = await sql<{ n: number }>`
       select count(*)::int as n from pg_stat_activity
-      where datname = 'reliability' and wait_event_type = 'Lock' and query ilike '%insert into "enrollments"%on conflict%'`.execute(db);
+      where datname = 'reliability' and ${lockerPid} = any(pg_blocking_pids(pid))`.execute(db);
     return (waiting.rows[0]?.n ?? 0) > 0;
   }, 240_000, 100);
 

@@ -138,6 +138,9 @@ export class FakeWorld {
   failNext: string | null = null;
   /** When set, a guard holds the next run with this reason (it then waits for support's decision). */
   holdNext: string | null = null;
+  /** When set, a held validation returns only once it opens (after calling heldWritten): the gap
+   * between the run's row saying held and its workflow knowing it. */
+  validateGate: (Gate & { heldWritten(): void }) | null = null;
   /** When set, fetching of review and manual runs waits for it (a run "in progress"). */
   fetchGate: Gate | null = null;
   feed: TermInfo[] = [];
@@ -178,7 +181,13 @@ export class FakeWorld {
         if (fail) throw ApplicationFailure.create({ type: 'ConfigurationError', message: fail, nonRetryable: true });
         const hold = this.holdNext;
         this.holdNext = null;
-        if (hold) return { held: true, errors: 0, reason: hold };
+        if (hold) {
+          if (this.validateGate) {
+            this.validateGate.heldWritten();
+            await this.validateGate.opened;
+          }
+          return { held: true, errors: 0, reason: hold };
+        }
         return { held: false, errors: 0 };
       },
       applyRun: async (i) => {
