@@ -110,6 +110,8 @@ export interface StagingRecordsTable {
   faults: ColumnType<[string, string][] | null, string | null | undefined, string | null>;
   /** md5 of the record's JSON as staged (null for rows staged before it existed). */
   content_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The ids of the record's single references, in STAGED_REF_FIELDS order (roster/record-checks.ts). */
+  refs: ColumnType<(string | null)[] | null, (string | null)[] | null | undefined, (string | null)[] | null>;
 }
 
 /** Records of a full feed identical to their active live row: position, id and hash only. */

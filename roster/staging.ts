@@ -11,8 +11,7 @@ import type { Database } from '../db/schema.js';
 import type { Collection, KnownPage, Page } from '../oneroster/types.js';
 import { memoRow, unchangedFromMemo, type MemoRow } from './page-memo.js';
 import { perCollection } from './entities.js';
-import { checkRecord } from './record-checks.js';
-import { RULES_VERSION } from './rules.js';
+import { checkRecord, STAGED_CHECKS_VERSION, stagedRefs } from './record-checks.js';
 import { contentHash, stagingForm, stagingId } from './storable.js';
 
 export interface StagingWriter {
@@ -55,6 +54,8 @@ interface StagedRecord {
   /** The local rules' verdict (roster/record-checks.ts), for records staged in full. */
   skip: string | null;
   faults: string | null;
+  /** The ids of its single references (stagedRefs), for records staged in full. */
+  refs: (string | null)[] | null;
 }
 
 /**
@@ -66,11 +67,12 @@ function splitPage(page: Page, live?: ReadonlyMap<string, string>): { changed: S
   const unchanged: StagedRecord[] = [];
   page.records.forEach((record, ordinal) => {
     const { json, value } = stagingForm(record);
-    const r: StagedRecord = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json), skip: null, faults: null };
+    const r: StagedRecord = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json), skip: null, faults: null, refs: null };
     if (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash) return void unchanged.push(r);
     const verdict = checkRecord(page.collection, value);
     r.skip = verdict.skip;
     r.faults = verdict.faults && JSON.stringify(verdict.faults);
+    if (!r.skip) r.refs = stagedRefs(page.collection, value);
     changed.push(r);
   });
   return { changed, unchanged };
@@ -87,11 +89,11 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
           await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
         }
         const at = { run_id: runId, entity: page.collection, page_offset: page.offset };
-        // Postgres takes at most 65535 parameters per statement: 10 per row.
+        // Postgres takes at most 65535 parameters per statement: 11 per row.
         for (let i = 0; i < changed.length; i += 5000) {
           await trx
             .insertInto('staging_records')
-            .values(changed.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId, data: r.json, content_hash: r.hash, quarantine_rule: null, skip_reason: r.skip, faults: r.faults })))
+            .values(changed.slice(i, i + 5000).map((r) => ({ ...at, ordinal: r.ordinal, sourced_id: r.sourcedId, data: r.json, content_hash: r.hash, quarantine_rule: null, skip_reason: r.skip, faults: r.faults, refs: r.refs })))
             .execute();
         }
         if (unchanged.length > 0) {
@@ -116,7 +118,7 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
 }
 
 async function insertPageRow(db: Kysely<Database>, runId: string, page: Page | KnownPage, recordCount: number): Promise<void> {
-  const values = { record_count: recordCount, total_count: page.totalCount, rules_version: RULES_VERSION, digest: page.digest ?? null };
+  const values = { record_count: recordCount, total_count: page.totalCount, rules_version: STAGED_CHECKS_VERSION, digest: page.digest ?? null };
   await db
     .insertInto('staging_pages')
     .values({ run_id: runId, entity: page.collection, page_offset: page.offset, ...values })
@@ -169,8 +171,8 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
         const prefix = `${copyField(runId)}\t${copyField(page.collection)}\t${page.offset}\t`;
         await copyRows(
           client,
-          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults) from stdin',
-          changed.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${copyField(r.json)}\t${r.hash}\t${copyField(r.skip)}\t${copyField(r.faults)}\n`).join(''),
+          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults, refs) from stdin',
+          changed.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${copyField(r.json)}\t${r.hash}\t${copyField(r.skip)}\t${copyField(r.faults)}\t${copyField(r.refs && textArrayLiteral(r.refs))}\n`).join(''),
         );
         if (unchanged.length > 0) {
           await copyRows(
@@ -213,7 +215,7 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
  * scan growing with every page).
  */
 async function upsertPageRowClearingLeftovers(client: pg.PoolClient, runId: string, page: Page | KnownPage, recordCount: number, memoRow?: MemoRow | null): Promise<void> {
-  const pageRow = [runId, page.collection, page.offset, recordCount, page.totalCount, RULES_VERSION, page.digest ?? null];
+  const pageRow = [runId, page.collection, page.offset, recordCount, page.totalCount, STAGED_CHECKS_VERSION, page.digest ?? null];
   // The page's memo, if any, rides in the same statement: one round trip less per page.
   const remember = memoRow ? `with memo as (insert into page_memos (district_id, entity, digest, ids, hashes, records) values ($8, $2, $9, $10, $11, $12) on conflict do nothing) ` : '';
   const { rows } = await client.query<{ fresh: boolean }>(

@@ -12,6 +12,7 @@ import { emptyCounts, LIVE_TABLE, perCollection, zeroPerCollection, type EntityC
 import { PLAN_KINDS, type EntityPlan, type Plan } from './plan.js';
 import { RULES_VERSION } from './rules.js';
 import { skippedCounts } from './staging.js';
+import { stagedRefsSql } from './validate.js';
 
 type ByCollection = Record<Collection, number>;
 
@@ -108,8 +109,8 @@ export async function stageUnchangedFully(db: Kysely<Database>, runId: string, d
   for (const c of COLLECTIONS) {
     const r = await sql<{ n: number }>`
       with moved as (
-        insert into staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash)
-        select ${runId}, ${c}, u.page_offset, u.ordinal, u.sourced_id, l.data, l.content_hash
+        insert into staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, refs)
+        select ${runId}, ${c}, u.page_offset, u.ordinal, u.sourced_id, l.data, l.content_hash, ${sql.raw(stagedRefsSql(c, 'l.data'))}
         from (${unchangedIdsOf(runId, c)}) u
         join ${sql.table(LIVE_TABLE[c])} l on l.district_id = ${districtId} and l.sourced_id = u.sourced_id
         returning 1

@@ -9,10 +9,10 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { COLLECTIONS, type Collection } from '../oneroster/types.js';
 import { LIVE_TABLE, perCollection } from './entities.js';
-import { isLocalRule } from './record-checks.js';
+import { isLocalRule, STAGED_CHECKS_VERSION, STAGED_REF_FIELDS } from './record-checks.js';
 import { batched, inParallelBatches } from './batch.js';
 import { skippedCounts, stagedCounts } from './staging.js';
-import { RECORD_RULES, RULES_VERSION, type Check, type RecordRule } from './rules.js';
+import { RECORD_RULES, type Check, type RecordRule } from './rules.js';
 
 export interface ValidateContext {
   runId: string;
@@ -46,6 +46,15 @@ export class Sql {
     private readonly ctx: ValidateContext,
     private readonly quote: (v: string) => string,
   ) {}
+
+  /**
+   * The id a single reference of the record at alias `a` points at, or null. The scan reads it from
+   * staging_records.refs, which the worker extracted with the same meaning (stagedRefs).
+   */
+  refIdOf(a: string, field: string, entity: Collection): string {
+    const k = STAGED_REF_FIELDS[entity].indexOf(field);
+    return a === REC && k >= 0 ? `${Sql.row(a)}.refs[${k + 1}]` : Sql.refId(this.v(a, field));
+  }
 
   /** A field of the record at alias `a`; REC is the one-pass jsonb_to_record expansion used by scans. */
   v(a: string, field: string): string {
@@ -94,11 +103,11 @@ export class Sql {
       case 'ref':
         return check.many
           ? `exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and not ${this.exists(check.target, `(e->>'sourcedId')`)})`
-          : `(${Sql.refId(v)} is not null and not ${this.exists(check.target, Sql.refId(v))})`;
+          : `(${this.refIdOf(a, field, entity)} is not null and not ${this.exists(check.target, this.refIdOf(a, field, entity))})`;
       case 'cascade':
         return check.many
           ? `exists (select 1 from jsonb_array_elements(${Sql.asArray(v)}) e where ${Sql.refOk('e')} and ${this.quarantined(check.target, `(e->>'sourcedId')`)})`
-          : `(${Sql.refId(v)} is not null and ${this.quarantined(check.target, Sql.refId(v))})`;
+          : `(${this.refIdOf(a, field, entity)} is not null and ${this.quarantined(check.target, this.refIdOf(a, field, entity))})`;
       default:
         throw new Error(`rule check ${check.t} of ${entity} needs only the record: the worker checks it as it stages (roster/record-checks.ts)`);
     }
@@ -146,12 +155,12 @@ export async function requireCurrentRecordChecks(db: Kysely<Database>, runId: st
     .selectFrom('staging_pages')
     .select('rules_version')
     .where('run_id', '=', runId)
-    .where((eb) => eb.or([eb('rules_version', 'is', null), eb('rules_version', '<>', RULES_VERSION)]))
+    .where((eb) => eb.or([eb('rules_version', 'is', null), eb('rules_version', '<>', STAGED_CHECKS_VERSION)]))
     .limit(1)
     .executeTakeFirst();
   if (other) {
     throw new RecordChecksOutdatedError(
-      `this run's records were fetched by a worker with other roster rules (${other.rules_version ?? 'before rules were noted'}; now ${RULES_VERSION}), probably across an upgrade: nothing was applied; sync again`,
+      `this run's records were fetched by a worker with other roster rules or staging (${other.rules_version ?? 'before rules were noted'}; now ${STAGED_CHECKS_VERSION}), probably across an upgrade: nothing was applied; sync again`,
     );
   }
 }
@@ -206,8 +215,15 @@ function scanExpressions(q: Sql, entity: Collection, rules: readonly RecordRule[
   // One array per record. (Not a lateral VALUES list: Postgres re-initialises VALUES expressions
   // holding subqueries for every row, which costs a hundred times the checks themselves.)
   const failing = `array_remove(array[${rules.map((r, i) => `case when ${q.bad(r.check, REC, r.field, entity)} then ${i} end`).join(',\n')}]::int[], null)`;
-  const fields = new Set(rules.filter((r) => r.check.t === 'ref').map((r) => r.field));
+  // Single references are read from the staged refs column (Sql.refIdOf); only lists from the JSON.
+  const fields = new Set(rules.filter((r) => r.check.t === 'ref' && r.check.many).map((r) => r.field));
   return { failing, columns: [...fields].map((f) => `"${ident(f)}" jsonb`).join(', ') };
+}
+
+/** staging_records.refs computed from the record's JSON (`data`), as stagedRefs does in the worker. */
+export function stagedRefsSql(entity: Collection, data: string): string {
+  const fields = STAGED_REF_FIELDS[entity];
+  return fields.length === 0 ? 'null::text[]' : `array[${fields.map((f) => Sql.refId(`${data}->'${ident(f)}'`)).join(', ')}]::text[]`;
 }
 
 export function sqlBuilder(ctx: ValidateContext): Sql {

@@ -3,7 +3,8 @@
 // (apply casts dateLastModified, schedules compare dates: a value the worker lets through must cast).
 import fc from 'fast-check';
 import { sql } from 'kysely';
-import { checkRecord, isDate, isDateTime, jsonbText } from '../../roster/record-checks.js';
+import { checkRecord, isDate, isDateTime, jsonbText, STAGED_REF_FIELDS, stagedRefs } from '../../roster/record-checks.js';
+import { stagedRefsSql } from '../../roster/validate.js';
 import { RECORD_RULES } from '../../roster/rules.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
@@ -122,4 +123,26 @@ test('date-times: the worker accepts exactly what Postgres accepts as timestampt
   const pg = await postgresAccepts(values, 'timestamptz');
   const disagree = values.filter((v, i) => isDateTime(v) !== pg[i]);
   expect(disagree).toEqual([]);
+});
+
+test("references staged by the worker are the ids validation's SQL reads from the JSON", async () => {
+  expect(STAGED_REF_FIELDS.enrollments).toEqual(['class', 'user', 'school']);
+  expect(STAGED_REF_FIELDS.users).toEqual([]);
+  expect(stagedRefs('users', validUser)).toBeNull();
+  const reference = fc.oneof(
+    fc.record({ sourcedId: fc.oneof(fc.string(), fc.constantFrom('', ' ', '  ', '\t', ' c-1 ', 'c"1', 'c\\1', 'c,1', 'NULL', '{c}')), type: fc.constant('class') }, { requiredKeys: [] }),
+    fc.record({ sourcedId: fc.oneof(fc.integer(), fc.constant(null), fc.boolean(), fc.array(fc.string(), { maxLength: 2 })) }),
+    fc.constantFrom(null, 'c-1', 7, [], [{ sourcedId: 'c-1' }], {}),
+  );
+  const enrollment = fc.record({ class: reference, user: reference, school: reference }, { requiredKeys: [] });
+  const records: unknown[] = [...fc.sample(enrollment, { numRuns: 1500, seed: 11 }), 'not an object', [1, 2], null, 42];
+  const fromSql = await sql<{ refs: (string | null)[] }>`
+    select ${sql.raw(stagedRefsSql('enrollments', 'x.d'))} as refs
+    from jsonb_array_elements(${JSON.stringify(records)}::jsonb) with ordinality as x(d, i) order by i`.execute(t.db);
+  const disagree = records.filter((r, i) => JSON.stringify(stagedRefs('enrollments', r)) !== JSON.stringify(fromSql.rows[i]!.refs));
+  expect(disagree).toEqual([]);
+  // Non-trivial: most generated references are kept, some are not.
+  const kept = records.flatMap((r) => stagedRefs('enrollments', r)).filter((id) => id !== null).length;
+  expect(kept).toBeGreaterThan(500);
+  expect(kept).toBeLessThan(records.length * 3);
 });

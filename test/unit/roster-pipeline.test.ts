@@ -6,6 +6,7 @@ import { LIVE_TABLE } from '../../roster/entities.js';
 import { computePlan } from '../../roster/plan.js';
 import { copyWriter, insertWriter } from '../../roster/staging.js';
 import { RecordChecksOutdatedError, resetValidation, validateStaging } from '../../roster/validate.js';
+import { RULES_VERSION } from '../../roster/rules.js';
 import { findWarnings } from '../../roster/warnings.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { createGenerator } from '../../sandbox/generator.js';
@@ -144,6 +145,9 @@ test('records checked at staging under other rules (a worker of another release)
   expect(refused).toBeInstanceOf(RecordChecksOutdatedError);
   expect(String((refused as Error).message)).toMatch(/other roster rules.*older-rules.*sync again/);
   expect(await issuesOf(runId)).toEqual([]);
+  // Pages staged by a release without staged references (same rules, no refs column filled) too.
+  await t.db.updateTable('staging_pages').set({ rules_version: RULES_VERSION }).where('run_id', '=', runId).execute();
+  await expect(validateStaging(t.db, { runId, districtId: 'outdated', delta: false })).rejects.toBeInstanceOf(RecordChecksOutdatedError);
 });
 
 test('every malformed kind of the sandbox is caught by its rule', async () => {

@@ -124,6 +124,24 @@ describe.each([
     expect(rows.every((r) => r.skip_reason === null)).toBe(true);
   });
 
+  test("the ids of a record's single references are staged beside it, odd ids exactly; skipped records and users have none", async () => {
+    const runId = `run-${name}-refs`;
+    const odd = ['a"b', '{c,d}', 'e\\f', 'NULL', 'tab\tline\n', ' spaced '];
+    const records = [
+      ...odd.map((id, i) => ({ sourcedId: `e-${i}`, status: 'active', class: { sourcedId: id }, user: { sourcedId: `u-${i}` } })),
+      { sourcedId: 'e-blank', status: 'active', class: { sourcedId: '  ' }, user: 'u-1', school: { sourcedId: 7 } },
+    ];
+    await make().writePage(runId, { collection: 'enrollments', offset: 0, limit: 10, totalCount: null, records } as unknown as Page);
+    await make().writePage(runId, { collection: 'users', offset: 0, limit: 10, totalCount: null, records: [{ sourcedId: 'u-0', role: 'teacher' }, { sourcedId: 'g-0', role: 'guardian' }] } as unknown as Page);
+    const rows = await t.db.selectFrom('staging_records').select(['entity', 'sourced_id', 'refs']).where('run_id', '=', runId).orderBy('entity').orderBy('ordinal').execute();
+    expect(rows).toEqual([
+      ...odd.map((id, i) => ({ entity: 'enrollments', sourced_id: `e-${i}`, refs: [id, `u-${i}`, null] })),
+      { entity: 'enrollments', sourced_id: 'e-blank', refs: [null, null, null] },
+      { entity: 'users', sourced_id: 'u-0', refs: null },
+      { entity: 'users', sourced_id: 'g-0', refs: null },
+    ]);
+  });
+
   test('records identical to their live row are staged by id and hash only, and a re-written page replaces those too', async () => {
     const runId = `run-${name}-unchanged`;
     const w = make();
