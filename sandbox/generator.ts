@@ -1,7 +1,7 @@
 // Public face of the synthetic district: a deterministic, index-addressable OneRoster tenant for a
 // seed, size, school year and night. Same options → identical records, in any process.
 
-import { District, currentSchoolYear, defaultEpochMs, type Size } from './district.js';
+import { District, currentSchoolYear, defaultEpochMs, type EnrollmentLink, type Size } from './district.js';
 import { Evolution } from './evolution.js';
 import { FAMILY_NAMES } from './names.js';
 import { hash } from './prng.js';
@@ -46,6 +46,8 @@ export interface SandboxGenerator {
   slice<C extends SandboxCollection>(collection: C, offset: number, limit: number): RecordByCollection[C][];
   /** Every served record, lazily. */
   records<C extends SandboxCollection>(collection: C): IterableIterator<RecordByCollection[C]>;
+  /** Each served record's dateLastModified (ms since the epoch), in records() order, without building the records. */
+  modifiedInstants(collection: SandboxCollection): IterableIterator<number>;
   /** One record by sourcedId, or undefined when not served tonight. */
   get<C extends SandboxCollection>(collection: C, sourcedId: string): RecordByCollection[C] | undefined;
   /** ISO time of night n (0 = epoch). */
@@ -113,8 +115,11 @@ class Generator implements SandboxGenerator {
   }
 
   nightTime(n: number): string {
-    if (n < this.nightMs.length) return new Date(this.nightMs[n]).toISOString();
-    return new Date(this.d.epochMs + n * DAY_MS).toISOString();
+    return new Date(this.nightInstant(n)).toISOString();
+  }
+
+  private nightInstant(n: number): number {
+    return n < this.nightMs.length ? this.nightMs[n] : this.d.epochMs + n * DAY_MS;
   }
 
   count(c: SandboxCollection): number {
@@ -136,6 +141,11 @@ class Generator implements SandboxGenerator {
   *records<C extends SandboxCollection>(c: C): IterableIterator<RecordByCollection[C]> {
     const total = this.evo.totals[c];
     for (let i = 0; i < total; i++) if (!this.evo.isAbsent(c, i)) yield this.record(c, i);
+  }
+
+  *modifiedInstants(c: SandboxCollection): IterableIterator<number> {
+    const total = this.evo.totals[c];
+    for (let i = 0; i < total; i++) if (!this.evo.isAbsent(c, i)) yield this.modifiedMs(c, i, this.tonight(c, i));
   }
 
   get<C extends SandboxCollection>(c: C, sourcedId: string): RecordByCollection[C] | undefined {
@@ -169,45 +179,57 @@ class Generator implements SandboxGenerator {
     return createGenerator({ seed, size, schoolYear: this.schoolYear + 1, epoch, epochSpreadMs: epoch ? 0 : epochSpreadMs });
   }
 
+  /** What the nights so far did to record i: the night it was added, last changed, and dropped (if). */
+  private tonight(c: SandboxCollection, i: number): Tonight {
+    const d = this.d;
+    const evo = this.evo;
+    let drop = evo.drop(c, i);
+    let link: EnrollmentLink | undefined;
+    if (c === 'enrollments') {
+      link = i < d.baseCounts.enrollments ? d.baseEnrollmentLink(i) : evo.addedEnrollment(i);
+      // An enrollment goes when its student or its class goes (whichever first).
+      for (const dependsOn of [evo.drop('users', link.userIndex), evo.drop('classes', link.classIndex)]) {
+        if (dependsOn && (!drop || dependsOn.night < drop.night)) drop = dependsOn;
+      }
+    }
+    return { added: evo.addedNight(c, i), changed: evo.changedNight(c, i), drop, link };
+  }
+
+  /** Record i's dateLastModified: its last event's night, or its base time. */
+  private modifiedMs(c: SandboxCollection, i: number, t: Tonight): number {
+    if (t.drop) return this.nightInstant(t.drop.night);
+    if (t.changed > 0) return this.nightInstant(t.changed);
+    if (t.added > 0) return this.nightInstant(t.added);
+    return this.d.baseModifiedMs(c, i);
+  }
+
   /** The record at index i tonight: base or added record, then tonight's changes and drops. */
   private record<C extends SandboxCollection>(c: C, i: number): RecordByCollection[C] {
     const d = this.d;
-    const evo = this.evo;
+    const t = this.tonight(c, i);
     let record: OneRosterRecord;
-    let dependsOn: { night: number; kind: 'tobedeleted' | 'absent' } | undefined;
     switch (c) {
       case 'orgs': record = d.org(i); break;
       case 'academicSessions': record = d.academicSession(i); break;
       case 'courses': record = d.course(i); break;
       case 'classes': record = d.cls(i); break;
       case 'users': record = d.user(i); break;
-      default: {
-        const link = i < d.baseCounts.enrollments ? d.baseEnrollmentLink(i) : evo.addedEnrollment(i);
-        record = d.enrollment(i, link);
-        // An enrollment goes when its student or its class goes (whichever first).
-        for (const drop of [evo.drop('users', link.userIndex), evo.drop('classes', link.classIndex)]) {
-          if (drop && (!dependsOn || drop.night < dependsOn.night)) dependsOn = drop;
-        }
-      }
+      default: record = d.enrollment(i, t.link!);
     }
-    const added = evo.addedNight(c, i);
-    if (added > 0) {
-      record.status = 'active';
-      record.dateLastModified = this.nightTime(added);
-    }
-    const changed = evo.changedNight(c, i);
-    if (changed > 0) {
-      applyChange(record, changed, d.seed, i);
-      record.dateLastModified = this.nightTime(changed);
-    }
-    let drop = evo.drop(c, i);
-    if (dependsOn && (!drop || dependsOn.night < drop.night)) drop = dependsOn;
-    if (drop) {
-      record.status = 'tobedeleted';
-      record.dateLastModified = this.nightTime(drop.night);
-    }
+    if (t.added > 0) record.status = 'active';
+    if (t.changed > 0) applyChange(record, t.changed, d.seed, i);
+    if (t.drop) record.status = 'tobedeleted';
+    record.dateLastModified = new Date(this.modifiedMs(c, i, t)).toISOString();
     return record as RecordByCollection[C];
   }
+}
+
+interface Tonight {
+  added: number;
+  changed: number;
+  drop: { night: number; kind: 'tobedeleted' | 'absent' } | undefined;
+  /** An enrollment's user and class. */
+  link?: EnrollmentLink;
 }
 
 /** A believable content change for night n; derived from (seed, index, night) only. */

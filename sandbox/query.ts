@@ -60,25 +60,34 @@ function compare(actual: unknown, p: Predicate): boolean {
   }
   const a = String(actual);
   if (p.op === '~') return a.toLowerCase().includes(p.value.toLowerCase());
-  let cmp: number;
   const leaf = p.field.split('.').at(-1)!;
-  if (DATE_FIELDS.has(leaf)) {
-    // ISO strings with and without milliseconds do not sort as text: compare instants.
-    const x = Date.parse(a);
-    const y = Date.parse(p.value);
-    if (Number.isNaN(y)) throw new FilterSyntaxError(`not a date: '${p.value}'`);
-    cmp = x < y ? -1 : x > y ? 1 : 0;
-  } else {
-    cmp = a < p.value ? -1 : a > p.value ? 1 : 0;
-  }
-  switch (p.op) {
+  // ISO strings with and without milliseconds do not sort as text: dates compare as instants.
+  if (DATE_FIELDS.has(leaf)) return compareInstant(Date.parse(a), p);
+  return holds(a < p.value ? -1 : a > p.value ? 1 : 0, p.op);
+}
+
+function compareInstant(x: number, p: Predicate): boolean {
+  const y = Date.parse(p.value);
+  if (Number.isNaN(y)) throw new FilterSyntaxError(`not a date: '${p.value}'`);
+  return holds(x < y ? -1 : x > y ? 1 : 0, p.op);
+}
+
+function holds(cmp: number, op: FilterOp): boolean {
+  switch (op) {
     case '=': return cmp === 0;
     case '!=': return cmp !== 0;
     case '>': return cmp > 0;
     case '>=': return cmp >= 0;
     case '<': return cmp < 0;
     case '<=': return cmp <= 0;
+    case '~': throw new Error('~ compares text, not order');
   }
+}
+
+/** matches() for a filter on dateLastModified alone, given the record's dateLastModified as an instant. */
+function matchesModified(instant: number, filter: Filter): boolean {
+  const test = (p: Predicate) => (p.op === '~' ? compare(new Date(instant).toISOString(), p) : compareInstant(instant, p));
+  return filter.join === 'AND' ? filter.predicates.every(test) : filter.predicates.some(test);
 }
 
 export function matches(record: unknown, filter: Filter): boolean {
@@ -152,6 +161,15 @@ export class QueryEngine {
     const matched: number[] = [];
     const sortKeys: string[] = [];
     let position = 0;
+    if (filter && !where && !options.sort && !options.hide && filter.predicates.every((p) => p.field === 'dateLastModified')) {
+      // A delta client's filter: judged on each record's dateLastModified alone, without building
+      // 400,000 records to read one field of each (1.3 s for the enrollments of size l).
+      for (const instant of this.generator.modifiedInstants(spec.collection)) {
+        if (matchesModified(instant, filter)) matched.push(position);
+        position++;
+      }
+      return this.remember(key, Int32Array.from(matched));
+    }
     for (const record of this.generator.records(spec.collection)) {
       const r = record as unknown as Record<string, unknown>;
       if ((!where || where(r)) && (!filter || matches(r, filter)) && !options.hide?.test(r)) {
@@ -168,9 +186,12 @@ export class QueryEngine {
     } else {
       order = order.slice();
     }
-    const result = Int32Array.from(order, (k) => matched[k]);
+    return this.remember(key, Int32Array.from(order, (k) => matched[k]));
+  }
+
+  private remember(key: string, positions: Int32Array): Int32Array {
     if (this.cache.size >= 16) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, result);
-    return result;
+    this.cache.set(key, positions);
+    return positions;
   }
 }

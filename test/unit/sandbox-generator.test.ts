@@ -1,5 +1,6 @@
 import { createGenerator, SANDBOX_COLLECTIONS, type SandboxCollection, type SandboxGenerator } from '../../sandbox/generator.js';
 import type { ClassRecord, EnrollmentRecord, UserRecord } from '../../sandbox/types.js';
+import { matches, parseFilter, QueryEngine } from '../../sandbox/query.js';
 
 const all = <C extends SandboxCollection>(g: SandboxGenerator, c: C) => [...g.records(c)];
 
@@ -222,5 +223,32 @@ describe('sandbox evolution', () => {
     for (const id of seniors) expect(g2.has(id)).toBe(false);
     expect([...g2.values()].filter((grade) => grade === 'KG').length).toBeGreaterThan(0);
     expectReferentialIntegrity(y2);
+  });
+});
+
+describe('sandbox delta filters', () => {
+  test('a dateLastModified filter, judged without building the records, serves exactly what judging the records serves', () => {
+    const g = createGenerator({ seed: 9, size: 'xs', schoolYear: 2026, night: 6 });
+    const engine = new QueryEngine(g);
+    const instants = [g.nightTime(0), g.nightTime(3), g.nightTime(5), g.nightTime(6), new Date(Date.parse(g.nightTime(0)) - 5 * 86_400_000).toISOString()];
+    const filters = [
+      ...instants.flatMap((t) => (['>', '>=', '<', '<=', '=', '!='] as const).map((op) => `dateLastModified${op}'${t}'`)),
+      `dateLastModified>'${instants[1]}' AND dateLastModified<='${instants[2]}'`,
+      `dateLastModified<'${instants[4]}' OR dateLastModified>='${instants[3]}'`,
+      `dateLastModified~'${instants[2]!.slice(0, 10)}'`,
+    ];
+    const nonEmpty = new Set<string>();
+    for (const c of SANDBOX_COLLECTIONS) {
+      const records = all(g, c);
+      for (const text of filters) {
+        const filter = parseFilter(text);
+        const expected = records.filter((r) => matches(r, filter)).map((r) => r.sourcedId);
+        const served = engine.run(c, 0, records.length, { filter: text }).records.map((r) => r.sourcedId);
+        expect({ c, text, served }).toEqual({ c, text, served: expected });
+        if (expected.length > 0 && expected.length < records.length) nonEmpty.add(text);
+      }
+    }
+    // Non-trivial: most filters split some collection.
+    expect(nonEmpty.size).toBeGreaterThan(filters.length / 2);
   });
 });
