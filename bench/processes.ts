@@ -22,9 +22,10 @@ export interface NodeChild {
  */
 export function startNodeChild(opts: { name: string; script: string; args?: string[]; nodeArgs?: string[]; compiled?: boolean; env: NodeJS.ProcessEnv; log: WriteStream }): NodeChild {
   const loader = opts.compiled ? [] : ['--import', 'tsx'];
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, opts.script, ...(opts.args ?? [])], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...loader, '--import', './scripts/exit-with-parent.mjs', opts.script, ...(opts.args ?? [])], {
     cwd: projectRoot,
-    env: opts.env,
+    // The child ends when the bench does, however it ends (scripts/exit-with-parent.mjs).
+    env: { ...opts.env, EXIT_WITH_PARENT: String(process.pid) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   if (child.pid === undefined) throw new Error(`could not start ${opts.name} (${opts.script})`);

@@ -41,7 +41,7 @@ export async function removeWorkflowBundle(): Promise<void> {
 
 export function spawnWorker(opts: { databaseUrl: string; temporalAddress: string; taskQueue: string; bundlePath?: string; logLevel?: string; env?: Record<string, string> }): WorkerProcess {
   const { NODE_OPTIONS: _ignored, ...inherited } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './scripts/exit-with-parent.mjs', 'worker/main.ts'], {
     cwd: projectRoot,
     env: {
       ...inherited,
@@ -54,6 +54,8 @@ export function spawnWorker(opts: { databaseUrl: string; temporalAddress: string
       WORKER_SDK_METRICS_PORT: '0',
       ...(opts.bundlePath ? { WORKFLOW_BUNDLE_PATH: opts.bundlePath } : {}),
       ...opts.env,
+      // The worker ends when this process does, however it ends (scripts/exit-with-parent.mjs).
+      EXIT_WITH_PARENT: String(process.pid),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
