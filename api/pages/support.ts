@@ -89,6 +89,25 @@ export interface AuditEvent {
   details?: unknown;
 }
 
+/** The onboarding state's part of the trail: its newest entries, and how many audit_events holds. */
+export interface StateTrail {
+  audit?: { seq: number; at: string; actor: string; action: string; note?: string; details?: unknown }[];
+  auditRecordedSeq?: number;
+}
+
+/**
+ * The audit trail as audit_events holds it (newest first), plus the workflow's entries it has not
+ * recorded yet: the workflow writes them in the background, so the page loaded right after an
+ * action would otherwise miss it until a reload. An entry recorded between the two reads is shown once.
+ */
+export function auditTrail(recorded: AuditEvent[], state: StateTrail): AuditEvent[] {
+  const seen = new Set(recorded.map((e) => `${e.at}|${e.action}|${e.actor}`));
+  const pending = (state.audit ?? [])
+    .filter((e) => e.seq > (state.auditRecordedSeq ?? Number.POSITIVE_INFINITY) && !seen.has(`${new Date(e.at).toISOString()}|${e.action}|${e.actor}`))
+    .map((e) => ({ at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, note: e.note ?? null, details: e.details }));
+  return [...pending, ...recorded].sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
+}
+
 /**
  * Support's decision on a held run, from the audit trail: it is recorded the moment support
  * clicks, while the run itself stays "held" until its workflow has applied or discarded it.

@@ -13,7 +13,7 @@ import { alert, errorsFromMessage, html, type FieldErrors } from '../pages/compo
 import { classScheduleBody, invitesBody, personScheduleBody, spotSearchBody, termsBody, validateYear, yearBody, type YearValues } from '../pages/admin-mode.js';
 import { adminModeTabs, layout, type LayoutOptions } from '../pages/layout.js';
 import { REQUIREMENTS_PATH, requirementsBody } from '../pages/requirements.js';
-import { districtBody, districtsListBody, heldDecision, runBody, type DistrictView, type FormState } from '../pages/support.js';
+import { auditTrail, districtBody, districtsListBody, heldDecision, runBody, type DistrictView, type FormState } from '../pages/support.js';
 import type { IssueFilter } from '../pages/report.js';
 import { todayIn } from '../../roster/terms.js';
 import { pickSchoolYear } from './admin-mode.js';
@@ -104,7 +104,7 @@ export const pageRoutes: FastifyPluginAsync = async (app) => {
       leaders: leaders.ok ? leaders.json.leaders : null,
       leadersError: leaders.ok ? null : leaders.message,
       administrators: admins.ok ? admins.json.staff : [],
-      audit: audit.ok ? audit.json.events : null,
+      audit: audit.ok ? auditTrail(audit.json.events, d) : null,
       review: review?.ok ? review.json : null,
       filter: issueFilter(q),
       done: q.done ?? null,

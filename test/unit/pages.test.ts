@@ -5,7 +5,7 @@ import { validateYear } from '../../api/pages/admin-mode.js';
 import { field, progressOf, table } from '../../api/pages/components.js';
 import { layout } from '../../api/pages/layout.js';
 import { fieldSummaries, requirementsBody } from '../../api/pages/requirements.js';
-import { districtsListBody, fetchFact, heldDecision, heldRunBlock } from '../../api/pages/support.js';
+import { auditTrail, districtsListBody, fetchFact, heldDecision, heldRunBlock } from '../../api/pages/support.js';
 import { pickSchoolYear } from '../../api/routes/admin-mode.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { RULES } from '../../roster/rules.js';
@@ -104,4 +104,28 @@ test("a run's fetch fact: the staging method, pages recognised unchanged, and ea
   const resumed = fetchFact({ method: 'insert', recognisedPages: 429, resumes: [{ collection: 'users', offset: 2000, attempt: 2 }, { collection: NASTY, offset: 0 }] });
   expect(text(resumed)).toMatch(/^Fetchpages staged by batched INSERT · 429 pages recognised unchanged \(not parsed\) · resumed at users offset 2,000 \(attempt 2\) · resumed at .* offset 0$/);
   expect(typeof resumed === 'string' ? resumed : resumed.value).not.toContain('<script>');
+});
+
+test("the audit trail shows the workflow's entries audit_events has not recorded yet, newest first, each once", () => {
+  const recorded = [
+    { at: '2026-11-29T10:00:01.000Z', actor: 'leader@d', action: 'academic year started', note: null },
+    { at: '2026-11-29T09:00:00.000Z', actor: 'support@g', action: 'data approved', note: 'ok' },
+  ];
+  const state = {
+    auditRecordedSeq: 3,
+    audit: [
+      { seq: 2, at: '2026-11-29T09:00:00.000Z', actor: 'support@g', action: 'data approved', note: 'ok' },
+      { seq: 3, at: '2026-11-29T10:00:01.000Z', actor: 'leader@d', action: 'academic year started' },
+      // Recorded a moment ago, after the state was read: already in audit_events.
+      { seq: 4, at: '2026-11-29T10:00:01.000Z', actor: 'leader@d', action: 'academic year started' },
+      { seq: 5, at: '2026-11-29T11:30:00.000Z', actor: 'support@g', action: 'sync paused', note: 'district asked' },
+    ],
+  };
+  expect(auditTrail(recorded, state).map((e) => [e.action, e.note])).toEqual([
+    ['sync paused', 'district asked'],
+    ['academic year started', null],
+    ['data approved', 'ok'],
+  ]);
+  // Everything recorded: the trail as audit_events holds it.
+  expect(auditTrail(recorded, { ...state, auditRecordedSeq: 5 })).toEqual(recorded);
 });
