@@ -84,18 +84,21 @@ function holds(cmp: number, op: FilterOp): boolean {
   }
 }
 
-/** matches() for a filter on dateLastModified alone, given the record's dateLastModified as an instant. */
-function matchesModified(instant: number, filter: Filter): boolean {
-  const test = (p: Predicate) => (p.op === '~' ? compare(new Date(instant).toISOString(), p) : compareInstant(instant, p));
+/** Whether the filter holds, given how each of its predicates is judged. */
+function satisfies(filter: Filter, test: (p: Predicate) => boolean): boolean {
   return filter.join === 'AND' ? filter.predicates.every(test) : filter.predicates.some(test);
 }
 
+/** matches() for a filter on dateLastModified alone, given the record's dateLastModified as an instant. */
+function matchesModified(instant: number, filter: Filter): boolean {
+  return satisfies(filter, (p) => (p.op === '~' ? compare(new Date(instant).toISOString(), p) : compareInstant(instant, p)));
+}
+
 export function matches(record: unknown, filter: Filter): boolean {
-  const test = (p: Predicate) => {
+  return satisfies(filter, (p) => {
     const values = valuesOf(record, p.field);
     return p.op === '!=' ? values.every((v) => compare(v, p)) : values.some((v) => compare(v, p));
-  };
-  return filter.join === 'AND' ? filter.predicates.every(test) : filter.predicates.some(test);
+  });
 }
 
 /** The views OneRoster defines over the base collections. */
