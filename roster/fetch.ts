@@ -80,6 +80,33 @@ export async function* prefetching<T>(source: AsyncIterable<T>): AsyncGenerator<
   }
 }
 
+/**
+ * At most one page write in flight, started after the one before it has committed. Its failure is
+ * held until settled() (never an unhandled rejection), and drain() waits for it whatever happened, so
+ * a fetch that failed does not return while its last write still holds a connection.
+ */
+class OrderedWrites {
+  private pending: Promise<void> | null = null;
+  private failure: { error: unknown } | null = null;
+
+  start(write: () => Promise<void>): void {
+    this.pending = write().catch((error: unknown) => {
+      this.failure = { error };
+    });
+  }
+
+  /** Waits for the write in flight; throws its error if it failed. */
+  async settled(): Promise<void> {
+    await this.pending;
+    this.pending = null;
+    if (this.failure) throw this.failure.error;
+  }
+
+  async drain(): Promise<void> {
+    await this.pending;
+  }
+}
+
 /** Each page with the live hashes of its ids, looked up as part of fetching it (so prefetching overlaps the lookup too). */
 async function* withLiveHashes(
   pages: AsyncIterable<Page | KnownPage>,
@@ -105,12 +132,8 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
     let { pagesDone, recordsDone } = mark;
     let progressSavedAt = 0;
     let unsaved: FetchProgress | null = null;
-    const pages = pagesOf(o, collection, mark.nextOffset);
-    for await (const { page, live } of prefetching(withLiveHashes(pages, collection, o.liveHashes))) {
-      if (!('known' in page)) await o.writer.writePage(o.runId, page, live, o.memos);
-      else if (await o.writer.writeKnownPage(o.runId, page, o.memos!)) recognisedPages += 1;
-      else await writeParsed(o, page.parse());
-      const records = recordCount(page);
+    /** Called once a page has committed: the heartbeat and the progress people watch. */
+    const committed = async (page: Pick<Page, 'offset' | 'limit' | 'totalCount'>, records: number): Promise<void> => {
       pagesDone += 1;
       recordsDone += records;
       const progress: FetchProgress = {
@@ -132,6 +155,30 @@ export async function fetchIntoStaging(o: FetchOptions): Promise<FetchResult> {
         progressSavedAt = Date.now();
         unsaved = null;
       }
+    };
+    const writes = new OrderedWrites();
+    try {
+      const pages = pagesOf(o, collection, mark.nextOffset);
+      for await (const { page, live } of prefetching(withLiveHashes(pages, collection, o.liveHashes))) {
+        if ('known' in page) {
+          // A recognised page is one statement: nothing to prepare, so nothing to overlap.
+          await writes.settled();
+          if (await o.writer.writeKnownPage(o.runId, page, o.memos!)) recognisedPages += 1;
+          else await writeParsed(o, page.parse());
+          await committed(page, recordCount(page));
+          continue;
+        }
+        // Prepared while the previous page is still being written; written once that one has
+        // committed (pages commit in order: the bookmark is the last committed page).
+        const prepared = await o.writer.preparePage(o.runId, page, live, o.memos);
+        await writes.settled();
+        // The parsed records are not kept for the heartbeat: only where the page was.
+        const done = { offset: page.offset, limit: page.limit, totalCount: page.totalCount };
+        writes.start(() => o.writer.writePrepared(prepared).then(() => committed(done, prepared.page.recordCount)));
+      }
+      await writes.settled();
+    } finally {
+      await writes.drain();
     }
     if (unsaved) await setProgress(o.db, o.runId, unsaved as unknown as Record<string, unknown>);
     await markCollectionComplete(o.db, o.runId, collection);

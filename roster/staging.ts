@@ -17,16 +17,45 @@ import { contentHash, stagingForm, stagingId } from './storable.js';
 export interface StagingWriter {
   readonly method: 'copy' | 'insert';
   /**
-   * Replaces whatever an earlier attempt committed for this page. `live`: content hashes of the
-   * active live rows of this page's ids; a record whose hash equals its live row's is staged in
-   * staging_unchanged (its id at its position in the page) instead of staging_records.
+   * The worker's half of writing a page: each record serialised, hashed and checked against the
+   * local rules. It yields to the event loop every few hundred records, so a write in flight (the
+   * previous page's) keeps moving while the next page is prepared.
    */
+  preparePage(runId: string, page: Page, live?: ReadonlyMap<string, string>, memo?: MemoTarget): Promise<PreparedPage>;
+  /**
+   * Postgres' half: replaces whatever an earlier attempt committed for this page. Records whose
+   * hash equals their live row's (`live` in preparePage) are staged in staging_unchanged (their id
+   * at their position in the page) instead of staging_records.
+   */
+  writePrepared(prepared: PreparedPage): Promise<void>;
+  /** preparePage then writePrepared. */
   writePage(runId: string, page: Page, live?: ReadonlyMap<string, string>, memo?: MemoTarget): Promise<void>;
   /**
    * Stages a page recognised by its memo (roster/page-memo.ts) by id, when all its records are
    * unchanged. False: one is not, nothing was written, and the page must be parsed and written.
    */
   writeKnownPage(runId: string, page: KnownPage, memo: MemoTarget): Promise<boolean>;
+}
+
+/** What writing a page needs of it besides its records: the parsed records themselves are not kept. */
+export interface PageHead {
+  collection: Collection;
+  offset: number;
+  totalCount: number | null;
+  digest?: string;
+  recordCount: number;
+}
+
+/**
+ * A page ready to be written: its records split into changed (with their verdicts) and unchanged, and
+ * its memo. It holds no parsed record, so a page waiting for its write keeps only the text it will send.
+ */
+export interface PreparedPage {
+  runId: string;
+  page: PageHead;
+  changed: StagedRecord[];
+  unchanged: StagedRecord[];
+  memo: MemoRow | null;
 }
 
 /** Whose page memos a page with a digest is remembered in (roster/page-memo.ts). */
@@ -46,7 +75,7 @@ function memoOf(page: Page, staged: StagedRecord[], memo: MemoTarget | undefined
   return memoRow(memo.districtId, page.collection, page.digest, ids, hashes);
 }
 
-interface StagedRecord {
+export interface StagedRecord {
   ordinal: number;
   sourcedId: string | null;
   json: string;
@@ -58,32 +87,54 @@ interface StagedRecord {
   refs: (string | null)[] | null;
 }
 
+/** How many records are prepared between two turns of the event loop (about a millisecond's work). */
+const RECORDS_PER_TURN = 250;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /**
  * A page's records as staged: changed ones with their JSON and the local rules' verdict, unchanged
- * ones (see writePage) apart: they passed the same rules when they were applied.
+ * ones (see writePrepared) apart: they passed the same rules when they were applied.
  */
-function splitPage(page: Page, live?: ReadonlyMap<string, string>): { changed: StagedRecord[]; unchanged: StagedRecord[] } {
+async function preparePage(runId: string, page: Page, live?: ReadonlyMap<string, string>, memo?: MemoTarget): Promise<PreparedPage> {
   const changed: StagedRecord[] = [];
   const unchanged: StagedRecord[] = [];
-  page.records.forEach((record, ordinal) => {
+  for (let ordinal = 0; ordinal < page.records.length; ordinal++) {
+    if (ordinal > 0 && ordinal % RECORDS_PER_TURN === 0) await nextTurn();
+    const record = page.records[ordinal];
     const { json, value } = stagingForm(record);
     const r: StagedRecord = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json), skip: null, faults: null, refs: null };
-    if (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash) return void unchanged.push(r);
+    if (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash) {
+      unchanged.push(r);
+      continue;
+    }
     const verdict = checkRecord(page.collection, value);
     r.skip = verdict.skip;
     r.faults = verdict.faults && JSON.stringify(verdict.faults);
     if (!r.skip) r.refs = stagedRefs(page.collection, value);
     changed.push(r);
-  });
-  return { changed, unchanged };
+  }
+  const head: PageHead = { collection: page.collection, offset: page.offset, totalCount: page.totalCount, recordCount: page.records.length, ...(page.digest ? { digest: page.digest } : {}) };
+  return { runId, page: head, changed, unchanged, memo: memoOf(page, [...changed, ...unchanged], memo) };
+}
+
+/** A writer from its Postgres half: preparing is the same for every writer. */
+function writerFrom(method: StagingWriter['method'], writePrepared: StagingWriter['writePrepared'], writeKnownPage: StagingWriter['writeKnownPage']): StagingWriter {
+  return {
+    method,
+    preparePage,
+    writePrepared,
+    writeKnownPage,
+    async writePage(runId, page, live, memo) {
+      await writePrepared(await preparePage(runId, page, live, memo));
+    },
+  };
 }
 
 export function insertWriter(db: Kysely<Database>): StagingWriter {
-  return {
-    method: 'insert',
-    async writePage(runId, page, live, memo) {
-      const { changed, unchanged } = splitPage(page, live);
-      const remembered = memoOf(page, [...changed, ...unchanged], memo);
+  return writerFrom(
+    'insert',
+    async ({ runId, page, changed, unchanged, memo: remembered }) => {
       await db.transaction().execute(async (trx) => {
         for (const table of ['staging_records', 'staging_unchanged'] as const) {
           await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
@@ -97,13 +148,13 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
             .execute();
         }
         if (unchanged.length > 0) {
-          await trx.insertInto('staging_unchanged').values({ ...at, ids: unchangedIds(page, unchanged), records: unchanged.length }).execute();
+          await trx.insertInto('staging_unchanged').values({ ...at, ids: unchangedIds(page.recordCount, unchanged), records: unchanged.length }).execute();
         }
         if (remembered) await trx.insertInto('page_memos').values(remembered).onConflict((oc) => oc.doNothing()).execute();
-        await insertPageRow(trx, runId, page, page.records.length);
+        await insertPageRow(trx, runId, page, page.recordCount);
       });
     },
-    async writeKnownPage(runId, page, memo) {
+    async (runId, page, memo) => {
       return db.transaction().execute(async (trx) => {
         for (const table of ['staging_records', 'staging_unchanged'] as const) {
           await trx.deleteFrom(table).where('run_id', '=', runId).where('entity', '=', page.collection).where('page_offset', '=', page.offset).execute();
@@ -114,10 +165,10 @@ export function insertWriter(db: Kysely<Database>): StagingWriter {
         return true;
       });
     },
-  };
+  );
 }
 
-async function insertPageRow(db: Kysely<Database>, runId: string, page: Page | KnownPage, recordCount: number): Promise<void> {
+async function insertPageRow(db: Kysely<Database>, runId: string, page: Omit<PageHead, 'recordCount'>, recordCount: number): Promise<void> {
   const values = { record_count: recordCount, total_count: page.totalCount, rules_version: STAGED_CHECKS_VERSION, digest: page.digest ?? null };
   await db
     .insertInto('staging_pages')
@@ -127,8 +178,8 @@ async function insertPageRow(db: Kysely<Database>, runId: string, page: Page | K
 }
 
 /** The page's ids by position, null where the record is staged in full (staging_unchanged.ids). */
-function unchangedIds(page: Page, unchanged: StagedRecord[]): (string | null)[] {
-  const ids: (string | null)[] = new Array<string | null>(page.records.length).fill(null);
+function unchangedIds(recordCount: number, unchanged: StagedRecord[]): (string | null)[] {
+  const ids: (string | null)[] = new Array<string | null>(recordCount).fill(null);
   for (const r of unchanged) ids[r.ordinal] = r.sourcedId;
   return ids;
 }
@@ -151,49 +202,40 @@ function copyField(value: string | null): string {
   return COPY_SPECIAL.test(value) ? value.replace(/[\\\t\n\r]/g, (c) => COPY_ESCAPES[c]!) : value;
 }
 
-async function copyRows(client: pg.PoolClient, statement: string, body: string): Promise<void> {
-  if (body.length === 0) return;
-  // One page (about a megabyte at most) is sent as one chunk: fewer stream round trips.
-  await pipeline(Readable.from([body]), client.query(copyFrom(statement)));
-}
-
 export function copyWriter(pool: pg.Pool): StagingWriter {
-  return {
-    method: 'copy',
-    async writePage(runId, page, live, memo) {
-      const { changed, unchanged } = splitPage(page, live);
-      const remembered = memoOf(page, [...changed, ...unchanged], memo);
+  return writerFrom(
+    'copy',
+    async ({ runId, page, changed, unchanged, memo: remembered }) => {
+      const prefix = `${copyField(runId)}\t${copyField(page.collection)}\t${page.offset}\t`;
+      const records = changed.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${copyField(r.json)}\t${r.hash}\t${copyField(r.skip)}\t${copyField(r.faults)}\t${copyField(r.refs && textArrayLiteral(r.refs))}\n`).join('');
+      // One simple-protocol message: begin, the page row, the unchanged ids, the COPY, commit. Postgres
+      // runs a message's statements in order and takes the COPY's data in the middle, so a page costs
+      // one round trip instead of five (each of which waited for the worker's busy thread to read it).
+      const statements = ['begin', pageRowStatement(runId, page, page.recordCount, remembered)];
+      if (unchanged.length > 0) {
+        const ids = textArrayLiteral(unchangedIds(page.recordCount, unchanged));
+        statements.push(`insert into staging_unchanged (run_id, entity, page_offset, ids, records) values (${[runId, page.collection, page.offset, ids, unchanged.length].map(literal).join(', ')})`);
+      }
+      if (records.length > 0) statements.push('copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults, refs) from stdin');
+      statements.push('commit');
+      const text = statements.join(';\n');
       const client = await pool.connect();
       let ok = false;
       try {
-        await client.query('begin');
-        await upsertPageRowClearingLeftovers(client, runId, page, page.records.length, remembered);
-        const prefix = `${copyField(runId)}\t${copyField(page.collection)}\t${page.offset}\t`;
-        await copyRows(
-          client,
-          'copy staging_records (run_id, entity, page_offset, ordinal, sourced_id, data, content_hash, skip_reason, faults, refs) from stdin',
-          changed.map((r) => `${prefix}${r.ordinal}\t${copyField(r.sourcedId)}\t${copyField(r.json)}\t${r.hash}\t${copyField(r.skip)}\t${copyField(r.faults)}\t${copyField(r.refs && textArrayLiteral(r.refs))}\n`).join(''),
-        );
-        if (unchanged.length > 0) {
-          await copyRows(
-            client,
-            'copy staging_unchanged (run_id, entity, page_offset, ids, records) from stdin',
-            `${prefix}${copyField(textArrayLiteral(unchangedIds(page, unchanged)))}\t${unchanged.length}\n`,
-          );
-        }
-        await client.query('commit');
+        if (records.length > 0) await pipeline(Readable.from([records]), client.query(copyFrom(text)));
+        else await client.query(text);
         ok = true;
       } finally {
         if (!ok) await client.query('rollback').catch(() => undefined);
         client.release(!ok);
       }
     },
-    async writeKnownPage(runId, page, memo) {
+    async (runId, page, memo) => {
       const client = await pool.connect();
       let ok = false;
       try {
         await client.query('begin');
-        await upsertPageRowClearingLeftovers(client, runId, page, page.known.recordCount);
+        await client.query(pageRowStatement(runId, page, page.known.recordCount));
         const q = unchangedFromMemo(runId, page, memo.districtId);
         const staged = (await client.query(q.text, q.values)).rowCount === 1;
         await client.query(staged ? 'commit' : 'rollback');
@@ -204,32 +246,39 @@ export function copyWriter(pool: pg.Pool): StagingWriter {
         client.release(!ok);
       }
     },
-  };
+  );
+}
+
+/** A SQL literal (standard_conforming_strings either way: backslashes go in an E'' string). */
+function literal(v: string | number | null): string {
+  if (v === null) return 'null';
+  if (typeof v === 'number') return String(v);
+  const quoted = v.replaceAll("'", "''");
+  return v.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`;
 }
 
 /**
- * The page's bookmark row, inserted or replaced. Records and their page row commit together, so a
- * page row that did not exist before means no records of this page exist either. Only a page
- * re-written by a retried attempt needs the deletes, which, run for every page, were the costliest
- * statement of a size-l sync (Postgres probed them through the (run_id, entity, sourced_id) index, a
- * scan growing with every page).
+ * The statement writing the page's bookmark row, inserted or replaced. Records and their page row
+ * commit together, so a page row that did not exist before means no records of this page exist
+ * either: only a page re-written by a retried attempt has leftovers to delete (the deletes are skipped
+ * otherwise; run for every page they were the costliest statement of a size-l sync). The page's memo,
+ * if any, is inserted by the same statement. Values are literals, so that the statement can share one
+ * simple-protocol message with the transaction and the COPY (copyWriter): one round trip a page.
  */
-async function upsertPageRowClearingLeftovers(client: pg.PoolClient, runId: string, page: Page | KnownPage, recordCount: number, memoRow?: MemoRow | null): Promise<void> {
-  const pageRow = [runId, page.collection, page.offset, recordCount, page.totalCount, STAGED_CHECKS_VERSION, page.digest ?? null];
-  // The page's memo, if any, rides in the same statement: one round trip less per page.
-  const remember = memoRow ? `with memo as (insert into page_memos (district_id, entity, digest, ids, hashes, records) values ($8, $2, $9, $10, $11, $12) on conflict do nothing) ` : '';
-  const { rows } = await client.query<{ fresh: boolean }>(
-    `${remember}insert into staging_pages (run_id, entity, page_offset, record_count, total_count, rules_version, digest) values ($1, $2, $3, $4, $5, $6, $7)
-     on conflict (run_id, entity, page_offset) do update
-       set record_count = excluded.record_count, total_count = excluded.total_count, rules_version = excluded.rules_version, digest = excluded.digest
-     returning (xmax = 0) as fresh`,
-    memoRow ? [...pageRow, memoRow.district_id, memoRow.digest, memoRow.ids, memoRow.hashes, memoRow.records] : pageRow,
-  );
-  if (!rows[0]?.fresh) {
-    for (const table of ['staging_records', 'staging_unchanged']) {
-      await client.query(`delete from ${table} where run_id = $1 and entity = $2 and page_offset = $3`, [runId, page.collection, page.offset]);
-    }
-  }
+function pageRowStatement(runId: string, page: Omit<PageHead, 'recordCount'>, recordCount: number, memo?: MemoRow | null): string {
+  const at = `run_id = ${literal(runId)} and entity = ${literal(page.collection)} and page_offset = ${page.offset}`;
+  const remember = memo
+    ? `, memo as (insert into page_memos (district_id, entity, digest, ids, hashes, records)
+         values (${[memo.district_id, memo.entity, memo.digest, memo.ids, memo.hashes, memo.records].map(literal).join(', ')}) on conflict do nothing)`
+    : '';
+  return `with page as (
+      insert into staging_pages (run_id, entity, page_offset, record_count, total_count, rules_version, digest)
+      values (${[runId, page.collection, page.offset, recordCount, page.totalCount, STAGED_CHECKS_VERSION, page.digest ?? null].map(literal).join(', ')})
+      on conflict (run_id, entity, page_offset) do update
+        set record_count = excluded.record_count, total_count = excluded.total_count, rules_version = excluded.rules_version, digest = excluded.digest
+      returning (xmax = 0) as fresh)${remember},
+    unchanged_leftovers as (delete from staging_unchanged where ${at} and not (select fresh from page))
+    delete from staging_records where ${at} and not (select fresh from page)`;
 }
 
 export interface CollectionBookmark {

@@ -63,19 +63,21 @@ describe.each([
   });
 
   test('a page with a digest is remembered; its memo stages it by id only while every record equals its live row', async () => {
-    const runId = `run-${name}-memo`;
-    const district = `memo-${name}`;
+    // Quotes and backslashes in the run, the district and the digest: the page row is written with literals.
+    const runId = `run-${name}-'memo\\`;
+    const district = `memo-${name}-o'k\\`;
+    const digest = `digest-'${name}\\`;
     const w = make();
     const ids = ['a"b', '{c,d}', 'e\\f', 'NULL', ' spaced '];
     const records = ids.map((sourcedId) => ({ sourcedId, title: 'T', status: 'active' }));
-    const parsed = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, records, digest: `digest-${name}` } as unknown as Page;
+    const parsed = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, records, digest } as unknown as Page;
     await w.writePage(runId, parsed, undefined, { districtId: district });
     // An id holding the separator cannot be remembered: that page is always parsed.
     await w.writePage(runId, { ...parsed, offset: 10, digest: `other-${name}`, records: [{ sourcedId: 'x\ny', status: 'active' }] } as unknown as Page, undefined, { districtId: district });
-    expect(await t.db.selectFrom('page_memos').select(['digest', 'records']).where('district_id', '=', district).execute()).toEqual([{ digest: `v1:digest-${name}`, records: 5 }]);
-    const known = await recognisePage(t.db, district, 'courses', `digest-${name}`);
+    expect(await t.db.selectFrom('page_memos').select(['digest', 'records']).where('district_id', '=', district).execute()).toEqual([{ digest: `v1:${digest}`, records: 5 }]);
+    const known = await recognisePage(t.db, district, 'courses', digest);
     expect(known).toEqual({ recordCount: 5, firstId: 'a"b', lastId: ' spaced ' });
-    const knownPage: KnownPage = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, digest: `digest-${name}`, known: known!, parse: () => parsed };
+    const knownPage: KnownPage = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, digest, known: known!, parse: () => parsed };
     const md5 = (v: unknown) => createHash('md5').update(JSON.stringify(v)).digest('hex');
     const live = async (hashOfLast: string) => {
       await t.db.deleteFrom('courses').where('district_id', '=', district).execute();
@@ -97,7 +99,7 @@ describe.each([
     await live(md5(records[4]));
     expect(await w.writeKnownPage(next, knownPage, { districtId: district })).toBe(true);
     expect(await t.db.selectFrom('staging_unchanged').select(['ids', 'records']).where('run_id', '=', next).execute()).toEqual([{ ids, records: 5 }]);
-    expect(await t.db.selectFrom('staging_pages').select(['record_count', 'digest']).where('run_id', '=', next).execute()).toEqual([{ record_count: 5, digest: `digest-${name}` }]);
+    expect(await t.db.selectFrom('staging_pages').select(['record_count', 'digest']).where('run_id', '=', next).execute()).toEqual([{ record_count: 5, digest }]);
     expect(await t.db.selectFrom('staging_records').select('sourced_id').where('run_id', '=', next).execute()).toEqual([]);
   });
 
