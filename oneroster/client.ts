@@ -5,6 +5,7 @@ import { hash } from 'node:crypto';
 import { createRequestAuth, type RequestAuth } from './auth.js';
 import { brokenResponse, errorForStatus, serverReason, type ErrorContext, OneRosterError } from './errors.js';
 import { DEFAULT_RETRY, exchange, parseRetryAfter, withRetries, type HttpAnswer, type RetryPolicy } from './http.js';
+import { elementTexts } from './element-texts.js';
 import { nodeExchange } from './node-http.js';
 import { percentEncode } from './oauth1.js';
 import { pageThrough } from './paging.js';
@@ -172,7 +173,8 @@ export function readPage(
   if (!Array.isArray(records)) {
     throw brokenResponse(ctx, `"${collection}" in the body is ${records === null ? 'null' : typeof records}, not an array`, { status: answer.status });
   }
-  return { collection, offset, limit, totalCount: parseCount(answer.headers.get('x-total-count')), records };
+  const texts = elementTexts(answer.body, collection, records.length);
+  return { collection, offset, limit, totalCount: parseCount(answer.headers.get('x-total-count')), records, ...(texts ? { texts } : {}) };
 }
 
 function parseCount(value: string | null): number | null {

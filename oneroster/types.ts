@@ -54,6 +54,8 @@ export interface Page {
   totalCount: number | null;
   /** Raw JSON records exactly as served (validation happens later, over staging). */
   records: Record<string, unknown>[];
+  /** Each record's JSON text as the body held it, by position, when it could be cut out (oneroster/element-texts.ts). */
+  texts?: string[];
   /** sha256 of the body's bytes, when pages are read with `recognise` (see PagesOptions). */
   digest?: string;
 }

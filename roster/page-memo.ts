@@ -13,8 +13,9 @@ import { LIVE_TABLE } from './entities.js';
 /**
  * Bumped whenever what a memo records of a body changes meaning: the staged form of a record and its
  * content hash (roster/storable.ts), or the digest. Memos of other versions are never recognised.
+ * 2: a record is staged (and hashed) as the body's text of it, no longer serialised again.
  */
-export const PAGE_MEMO_VERSION = 1;
+export const PAGE_MEMO_VERSION = 2;
 
 /** Between the ids (and the hashes) of a memo. A page with an id holding it (or an empty id) gets no memo, and is always parsed. */
 export const MEMO_SEPARATOR = '\n';

@@ -102,7 +102,7 @@ async function preparePage(runId: string, page: Page, live?: ReadonlyMap<string,
   for (let ordinal = 0; ordinal < page.records.length; ordinal++) {
     if (ordinal > 0 && ordinal % RECORDS_PER_TURN === 0) await nextTurn();
     const record = page.records[ordinal];
-    const { json, value } = stagingForm(record);
+    const { json, value } = stagingForm(record, page.texts?.[ordinal]);
     const r: StagedRecord = { ordinal, sourcedId: stagingId(record), json, hash: contentHash(json), skip: null, faults: null, refs: null };
     if (r.sourcedId !== null && live?.get(r.sourcedId) === r.hash) {
       unchanged.push(r);

@@ -26,9 +26,11 @@ export function stagingId(record: unknown): string | null {
 /**
  * The record as staged: JSON Postgres accepts (unstorable strings replaced and listed under
  * UNSTORABLE_KEY), and the value that JSON holds (the record itself unless strings had to be replaced).
+ * `received`: the record's text as the page body held it (Page.texts), staged as it is when it is
+ * storable; else the record is serialised.
  */
-export function stagingForm(record: unknown): { json: string; value: unknown } {
-  const json = JSON.stringify(record) ?? 'null';
+export function stagingForm(record: unknown, received?: string): { json: string; value: unknown } {
+  const json = received ?? JSON.stringify(record) ?? 'null';
   if (!SUSPECT_JSON.test(json)) return { json, value: record };
   const paths: string[] = [];
   const clean = (v: unknown, path: string): unknown => {

@@ -264,7 +264,7 @@ describe('faults', () => {
     sandbox.setFaults({ emptyUsers: true });
     const { client } = connect();
     const { pages } = await readAll(client.pages('users'));
-    expect(pages).toEqual([{ collection: 'users', offset: 0, limit: 50, totalCount: 0, records: [] }]);
+    expect(pages).toEqual([{ collection: 'users', offset: 0, limit: 50, totalCount: 0, records: [], texts: [] }]);
   });
 
   test('malformed records arrive as data and become per-record problems, never a crash of the page', async () => {

@@ -7,6 +7,7 @@ import { createActivities } from '../../activities/index.js';
 import { createOneRosterClient } from '../../oneroster/client.js';
 import { COLLECTIONS, type Collection, type OneRosterClient } from '../../oneroster/types.js';
 import { LIVE_TABLE } from '../../roster/entities.js';
+import { PAGE_MEMO_VERSION } from '../../roster/page-memo.js';
 import { startSandbox, type RunningSandbox } from '../../sandbox/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { compareWithSandbox } from '../support/roster-compare.js';
@@ -77,7 +78,7 @@ test('an unchanged full run recognises its pages by digest and writes nothing', 
   expect(first.recognised).toBeUndefined();
   expect(first.pages.length).toBeGreaterThan(COLLECTIONS.length);
   expect(first.pages.every((p) => /^[0-9a-f]{64}$/.test(p.digest ?? ''))).toBe(true);
-  expect(await memoDigests('memos')).toEqual(first.pages.map((p) => `${p.entity} v1:${p.digest}`).sort());
+  expect(await memoDigests('memos')).toEqual(first.pages.map((p) => `${p.entity} v${PAGE_MEMO_VERSION}:${p.digest}`).sort());
   const before = await liveVersions('memos');
 
   const second = await run('memos');
@@ -130,5 +131,5 @@ test('a night of changes ends exactly as for a district read without memos, and 
   expect(await compareWithSandbox(t.db, 'memos', sandbox.generator)).toEqual([]);
   expect(await compareWithSandbox(t.db, 'no-memos', sandbox.generator)).toEqual([]);
   // Only the memos of the pages served tonight are kept.
-  expect(await memoDigests('memos')).toEqual(a.pages.map((p) => `${p.entity} v1:${p.digest}`).sort());
+  expect(await memoDigests('memos')).toEqual(a.pages.map((p) => `${p.entity} v${PAGE_MEMO_VERSION}:${p.digest}`).sort());
 });

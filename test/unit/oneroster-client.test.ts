@@ -52,7 +52,7 @@ describe('getPage', () => {
     expect(calls[0].headers.get('authorization')).toBe('Bearer static-token-abc');
     expect(calls[0].headers.get('accept')).toBe('application/json');
     expect(calls[0].headers.get('accept-encoding')).toContain('gzip');
-    expect(page).toEqual({ collection: 'users', offset: 200, limit: 100, totalCount: 1234, records: [{ sourcedId: 'a' }] });
+    expect(page).toEqual({ collection: 'users', offset: 200, limit: 100, totalCount: 1234, records: [{ sourcedId: 'a' }], texts: ['{"sourcedId":"a"}'] });
   });
 
   test('default limit is the page size; a trailing slash on the base URL is harmless; no count header gives null', async () => {
@@ -62,12 +62,16 @@ describe('getPage', () => {
     expect(page.totalCount).toBeNull();
   });
 
-  test('a gzip-compressed answer from a real HTTP server is read', async () => {
-    const body = gzipSync(JSON.stringify({ orgs: [{ sourcedId: 'o1' }] }));
+  test('a gzip-compressed answer from a real HTTP server is read, each record with its text as received', async () => {
+    // Over a megabyte once decompressed: more than one output chunk.
+    const orgs = Array.from({ length: 5000 }, (_, i) => ({ sourcedId: `o${i}`, name: `Org ${i} ${'x'.repeat(200)}`, type: 'school' }));
+    const text = JSON.stringify({ orgs });
+    expect(text.length).toBeGreaterThan(1 << 20);
+    const body = gzipSync(text);
     let acceptEncoding: string | undefined;
     const server: Server = createServer((req, res) => {
       acceptEncoding = req.headers['accept-encoding'];
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-total-count': '1' });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-total-count': '5000' });
       res.end(body);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -78,9 +82,10 @@ describe('getPage', () => {
         districtId: 'd',
         auth: { kind: 'bearer', token: 't' },
       });
-      const page = await c.getPage('orgs', { offset: 0 });
+      const page = await c.getPage('orgs', { offset: 0, limit: 5000 });
       expect(acceptEncoding).toContain('gzip');
-      expect(page.records).toEqual([{ sourcedId: 'o1' }]);
+      expect(page.records).toEqual(orgs);
+      expect(page.texts).toEqual(orgs.map((o) => JSON.stringify(o)));
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -76,7 +76,7 @@ describe('pages() with X-Total-Count', () => {
     const server = pagedServer('users', []);
     const { client } = clientOn(server.fetch);
     const pages = await collect(client.pages('users'));
-    expect(pages).toEqual([{ collection: 'users', offset: 0, limit: 1000, totalCount: 0, records: [] }]);
+    expect(pages).toEqual([{ collection: 'users', offset: 0, limit: 1000, totalCount: 0, records: [], texts: [] }]);
   });
 
   test('pages are fetched only as the consumer asks: one page in memory at a time', async () => {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { prefetching } from '../../roster/fetch.js';
 import { copyWriter, insertWriter, type StagingWriter } from '../../roster/staging.js';
 import type { KnownPage, Page } from '../../oneroster/types.js';
-import { recognisePage } from '../../roster/page-memo.js';
+import { PAGE_MEMO_VERSION, recognisePage } from '../../roster/page-memo.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 
 let t: TestDatabase;
@@ -74,7 +74,7 @@ describe.each([
     await w.writePage(runId, parsed, undefined, { districtId: district });
     // An id holding the separator cannot be remembered: that page is always parsed.
     await w.writePage(runId, { ...parsed, offset: 10, digest: `other-${name}`, records: [{ sourcedId: 'x\ny', status: 'active' }] } as unknown as Page, undefined, { districtId: district });
-    expect(await t.db.selectFrom('page_memos').select(['digest', 'records']).where('district_id', '=', district).execute()).toEqual([{ digest: `v1:${digest}`, records: 5 }]);
+    expect(await t.db.selectFrom('page_memos').select(['digest', 'records']).where('district_id', '=', district).execute()).toEqual([{ digest: `v${PAGE_MEMO_VERSION}:${digest}`, records: 5 }]);
     const known = await recognisePage(t.db, district, 'courses', digest);
     expect(known).toEqual({ recordCount: 5, firstId: 'a"b', lastId: ' spaced ' });
     const knownPage: KnownPage = { collection: 'courses', offset: 0, limit: 10, totalCount: 5, digest, known: known!, parse: () => parsed };
@@ -124,6 +124,24 @@ describe.each([
     // No dateLastModified or org: the worker's verdict is stored with the record.
     expect(rows[0]!.faults!.map(([rule]) => rule)).toEqual(['courses.dateLastModified.required', 'courses.org.required']);
     expect(rows.every((r) => r.skip_reason === null)).toBe(true);
+  });
+
+  test('a record whose text came with the page is staged and hashed as received; one holding an unstorable escape is cleaned as before', async () => {
+    const runId = `run-${name}-received`;
+    const records = [
+      { sourcedId: 'c-0', title: 'Caf\u00e9 \\ "A"', status: 'active' },
+      { sourcedId: 'c-1', title: 'nul\u0000here', status: 'active' },
+    ];
+    // As a server might send them: pretty-printed, a non-ASCII letter escaped.
+    const texts = ['{\n  "sourcedId": "c-0",\n\t"title": "Caf\\u00e9 \\\\ \\"A\\"", "status": "active"}', '{"sourcedId":"c-1","title":"nul\\u0000here","status":"active"}'];
+    expect(texts.map((x) => JSON.parse(x))).toEqual(records);
+    await make().writePage(runId, { collection: 'courses', offset: 0, limit: 10, totalCount: null, records, texts } as unknown as Page);
+    const rows = await t.db.selectFrom('staging_records').select(['data', 'content_hash']).where('run_id', '=', runId).orderBy('ordinal').execute();
+    const md5 = (text: string) => createHash('md5').update(text).digest('hex');
+    expect(rows[0]).toEqual({ data: records[0], content_hash: md5(texts[0]!) });
+    // NUL cannot be stored: the record is serialised with it replaced, and says so.
+    const cleaned = { ...records[1], title: 'nul\ufffdhere', _unstorable: ['title'] };
+    expect(rows[1]).toEqual({ data: cleaned, content_hash: md5(JSON.stringify(cleaned)) });
   });
 
   test("the ids of a record's single references are staged beside it, odd ids exactly; skipped records and users have none", async () => {
