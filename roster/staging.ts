@@ -17,8 +17,8 @@ import { contentHash, stagingForm, stagingId } from './storable.js';
 export interface StagingWriter {
   readonly method: 'copy' | 'insert';
   /**
-   * The worker's half of writing a page: each record serialised, hashed and checked against the
-   * local rules. It yields to the event loop every few hundred records, so a write in flight (the
+   * The worker's half of writing a page: each record's JSON (as the body held it, or serialised),
+   * hashed and checked against the local rules. It yields to the event loop every few hundred records, so a write in flight (the
    * previous page's) keeps moving while the next page is prepared.
    */
   preparePage(runId: string, page: Page, live?: ReadonlyMap<string, string>, memo?: MemoTarget): Promise<PreparedPage>;

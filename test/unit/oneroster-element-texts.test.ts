@@ -40,6 +40,10 @@ test('null whenever the cut cannot be trusted: another count, no array, an escap
   expect(elementTexts('[{"a":1}]', 'users', 1)).toBeNull();
   expect(elementTexts('{"users":[]}', 'users', 0)).toEqual([]);
   expect(elementTexts(' { "users" : [ 1 , "two" , null ] } ', 'users', 3)).toEqual(['1', '"two"', 'null']);
+  // A number with an exponent may parse to Infinity (serialised as null) where Postgres keeps 1e400.
+  expect(elementTexts('{"users":[{"a":1e400}]}', 'users', 1)).toBeNull();
+  expect(elementTexts('{"users":[2.5E-3]}', 'users', 1)).toBeNull();
+  expect(elementTexts('{"users":[{"t":true,"f":false,"s":"1e400"}]}', 'users', 1)).toEqual(['{"t":true,"f":false,"s":"1e400"}']);
 });
 
 /** Random JSON values, strings full of the characters a scanner could trip on. */
