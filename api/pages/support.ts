@@ -145,21 +145,34 @@ ${textarea({ name: 'note', label: opts.noteLabel ?? 'Note (optional)', idPrefix:
 
 const ACTION_LABELS: Record<string, string> = { review: 'Start review', approve: 'Data approved', 'request-changes': 'Needs changes', pause: 'Pause syncing', resume: 'Resume syncing', 'sync-now': 'Sync now' };
 
+/**
+ * A run in progress (not the review, which has its own report below), shown live. The workflow
+ * knows of a run a moment before its row exists (the run's first activity writes it, after waiting
+ * for any other run of the district): such a run is shown as starting, and its bar polls the run's
+ * address until the row is there, so the page follows the run from the click on.
+ */
+export function activeRunNotice(d: { id: string; activeRun?: { runId: string; kind: string } | null }, runs: { id: string; kind: string; status: string; progress?: Record<string, unknown> | null }[], audit?: AuditEvent[] | null): Html | null {
+  if (!d.activeRun || d.activeRun.kind === 'review') return null;
+  const pollUrl = `/api/districts/${d.id}/runs/${d.activeRun.runId}`;
+  const run = runs.find((r) => r.id === d.activeRun!.runId);
+  if (!run) {
+    return html`<div class="alert info" role="status"><p>A ${d.activeRun.kind} sync is starting (it waits for any other run of the district to finish first). This page follows it.</p>${progressBar({ id: d.activeRun.runId, status: 'running', progress: { phase: 'starting' } }, pollUrl)}</div>`;
+  }
+  if (run.status === 'held') {
+    return heldDecision(audit, run.id)
+      ? html`<div class="alert info" role="status"><p>A held ${run.kind} sync was decided and is being finished: see <a href="#held">Held runs</a>. New runs can start when it is done.</p></div>`
+      : html`<div class="alert warn" role="status"><p>A ${run.kind} sync is held and waits for your decision: see <a href="#held">Held runs</a>. New runs start after it is decided.</p></div>`;
+  }
+  return html`<div class="alert info" role="status"><p>A ${run.kind} sync is in progress (<a href="/admin/districts/${d.id}/runs/${run.id}">details</a>). New runs can start when it finishes.</p>${run.status === 'running' ? progressBar(run, pollUrl) : ''}</div>`;
+}
+
 function nextStep(v: DistrictView): Html {
   const { d } = v;
   const review = d.review as { runId: string; status: string; summary?: any } | null;
   const reviewRunning = review?.status === 'running';
   const parts: Html[] = [];
   let lead: Html | string = '';
-  // A run in progress (not the review, which has its own report below) is shown here, live.
-  const activeRun = d.activeRun && d.activeRun.kind !== 'review' ? v.runs.find((r) => r.id === d.activeRun.runId) : null;
-  const active = activeRun
-    ? activeRun.status === 'held'
-      ? heldDecision(v.audit, activeRun.id)
-        ? html`<div class="alert info" role="status"><p>A held ${activeRun.kind} sync was decided and is being finished: see <a href="#held">Held runs</a>. New runs can start when it is done.</p></div>`
-        : html`<div class="alert warn" role="status"><p>A ${activeRun.kind} sync is held and waits for your decision: see <a href="#held">Held runs</a>. New runs start after it is decided.</p></div>`
-      : html`<div class="alert info" role="status"><p>A ${activeRun.kind} sync is in progress (<a href="/admin/districts/${d.id}/runs/${activeRun.id}">details</a>). New runs can start when it finishes.</p>${activeRun.status === 'running' ? progressBar(activeRun, `/api/districts/${d.id}/runs/${activeRun.id}`) : ''}</div>`
-    : null;
+  const active = activeRunNotice(d, v.runs, v.audit);
   switch (d.phase) {
     case 'registered':
       lead = 'Registered. Start a review: a dry run that reads the whole roster and reports what it finds, applying nothing.';

@@ -5,7 +5,7 @@ import { validateYear } from '../../api/pages/admin-mode.js';
 import { field, progressOf, table } from '../../api/pages/components.js';
 import { layout } from '../../api/pages/layout.js';
 import { fieldSummaries, requirementsBody } from '../../api/pages/requirements.js';
-import { auditTrail, districtsListBody, fetchFact, heldDecision, heldRunBlock } from '../../api/pages/support.js';
+import { activeRunNotice, auditTrail, districtsListBody, fetchFact, heldDecision, heldRunBlock } from '../../api/pages/support.js';
 import { pickSchoolYear } from '../../api/routes/admin-mode.js';
 import { COLLECTIONS } from '../../oneroster/types.js';
 import { RULES } from '../../roster/rules.js';
@@ -94,6 +94,20 @@ test('a held run already decided offers no second decision and looks again short
   expect(open).toContain('action="/admin/districts/d1/runs/run-1/approve"');
   expect(open).toContain('formaction="/admin/districts/d1/runs/run-1/discard"');
   expect(open).not.toContain('data-reload-after');
+});
+
+test('a run the workflow has started before its row exists is shown as starting, and its bar polls the run until the row is there', () => {
+  const d = { id: 'd1', activeRun: { runId: 'run-9', kind: 'manual' } };
+  const starting = activeRunNotice(d, [])!.value;
+  expect(starting).toContain('A manual sync is starting');
+  expect(starting).toContain('data-run-poll="/api/districts/d1/runs/run-9"');
+  const running = activeRunNotice(d, [{ id: 'run-9', kind: 'manual', status: 'running', progress: { phase: 'validate' } }])!.value;
+  expect(running).toContain('A manual sync is in progress');
+  expect(running).toContain('data-run-poll="/api/districts/d1/runs/run-9"');
+  expect(running).toContain('validating');
+  expect(activeRunNotice(d, [{ id: 'run-9', kind: 'manual', status: 'held' }])!.value).toContain('waits for your decision');
+  expect(activeRunNotice({ id: 'd1', activeRun: { runId: 'r', kind: 'review' } }, [])).toBeNull();
+  expect(activeRunNotice({ id: 'd1', activeRun: null }, [])).toBeNull();
 });
 
 test("a run's fetch fact: the staging method, pages recognised unchanged, and each resume after a worker died", () => {
