@@ -219,7 +219,8 @@ class Generator implements SandboxGenerator {
     if (t.added > 0) record.status = 'active';
     if (t.changed > 0) applyChange(record, t.changed, d.seed, i);
     if (t.drop) record.status = 'tobedeleted';
-    record.dateLastModified = new Date(this.modifiedMs(c, i, t)).toISOString();
+    // A base record carries its base time already; an event moves it to that event's night.
+    if (t.added > 0 || t.changed > 0 || t.drop) record.dateLastModified = new Date(this.modifiedMs(c, i, t)).toISOString();
     return record as RecordByCollection[C];
   }
 }
